@@ -1,0 +1,21 @@
+/* The vigia command: shared declarations of its subcommands. */
+#ifndef VG_CLI_H
+#define VG_CLI_H
+
+/* Exit statuses of every subcommand (docs/cli.md). */
+#define VG_EXIT_CLEAN 0   /* everything read, nothing damaged */
+#define VG_EXIT_FAILED 1  /* could not do the job */
+#define VG_EXIT_USAGE 2   /* bad command line */
+#define VG_EXIT_PARTIAL 3 /* done, but some input was damaged: counted and skipped */
+
+typedef struct vg_cmd {
+  const char *name;
+  const char *summary;
+  int (*run)(int argc, char **argv);
+  void (*help)(void);
+} vg_cmd;
+
+int vg_cmd_klv(int argc, char **argv);
+void vg_cmd_klv_help(void);
+
+#endif

@@ -1,0 +1,71 @@
+/* vigia: one binary, one subcommand per stage. No logic lives here that the library lacks. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vigia/util.h"
+
+static const vg_cmd k_cmds[] = {
+  {"klv", "decode a raw KLV stream (MISB ST 0601/0102/0903, EG 0104) to JSON Lines", vg_cmd_klv,
+   vg_cmd_klv_help},
+};
+#define NCMDS (sizeof k_cmds / sizeof k_cmds[0])
+
+static void usage(FILE *f)
+{
+  fprintf(f, "usage: vigia [--version] [--log LEVEL] <command> [options]\n\n"
+             "vigia finds clandestine production sites in drone surveillance data and\n"
+             "shares them with a partner under control.\n\ncommands:\n");
+  for (size_t i = 0; i < NCMDS; i++)
+    fprintf(f, "  %-10s %s\n", k_cmds[i].name, k_cmds[i].summary);
+  fprintf(f, "  %-10s %s\n", "help", "show this list, or `vigia help <command>`");
+  fprintf(f, "\nexit status: 0 clean, 1 failed, 2 usage error, 3 partial (damage counted and skipped)\n");
+}
+
+int main(int argc, char **argv)
+{
+  int i = 1;
+  while (i < argc && argv[i][0] == '-') {
+    if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+      printf("vigia %s\n", vg_version());
+      return VG_EXIT_CLEAN;
+    } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      usage(stdout);
+      return VG_EXIT_CLEAN;
+    } else if (!strcmp(argv[i], "--log") && i + 1 < argc) {
+      vg_log_level lvl;
+      if (vg_log_parse_level(argv[i + 1], &lvl) != 0) {
+        fprintf(stderr, "vigia: unknown log level '%s' (error, warn, info, debug, trace)\n", argv[i + 1]);
+        return VG_EXIT_USAGE;
+      }
+      vg_log_set_level(lvl);
+      i += 2;
+    } else {
+      fprintf(stderr, "vigia: unknown option '%s'\n", argv[i]);
+      usage(stderr);
+      return VG_EXIT_USAGE;
+    }
+  }
+  if (i >= argc) {
+    usage(stderr);
+    return VG_EXIT_USAGE;
+  }
+  if (!strcmp(argv[i], "help")) {
+    if (i + 1 < argc) {
+      for (size_t k = 0; k < NCMDS; k++)
+        if (!strcmp(argv[i + 1], k_cmds[k].name)) {
+          k_cmds[k].help();
+          return VG_EXIT_CLEAN;
+        }
+      fprintf(stderr, "vigia: no command '%s'\n", argv[i + 1]);
+      return VG_EXIT_USAGE;
+    }
+    usage(stdout);
+    return VG_EXIT_CLEAN;
+  }
+  for (size_t k = 0; k < NCMDS; k++)
+    if (!strcmp(argv[i], k_cmds[k].name))
+      return k_cmds[k].run(argc - i, argv + i);
+  fprintf(stderr, "vigia: no command '%s' (see `vigia help`)\n", argv[i]);
+  return VG_EXIT_USAGE;
+}

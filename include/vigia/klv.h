@@ -73,9 +73,9 @@ typedef enum vg_klv_special {
   VG_KLV_SP_NEG_QNAN,     /**< ST 1201 -quiet NaN (0xF0) */
   VG_KLV_SP_POS_SNAN,     /**< ST 1201 +signalling NaN (0xD8) */
   VG_KLV_SP_NEG_SNAN,     /**< ST 1201 -signalling NaN (0xF8) */
-  VG_KLV_SP_BELOW_RANGE,  /**< ST 1201 "below range" user code (0xE0..) */
-  VG_KLV_SP_ABOVE_RANGE,  /**< ST 1201 "above range" user code (0xE1..) */
-  VG_KLV_SP_RESERVED,     /**< an ST 1201 special code vigia does not name */
+  VG_KLV_SP_BELOW_RANGE,  /**< ST 1201 "below range" (MISB-defined block 1110 0xxx: 0xE0..) */
+  VG_KLV_SP_ABOVE_RANGE,  /**< ST 1201 "above range" (0xE1..) */
+  VG_KLV_SP_RESERVED,     /**< an ST 1201 special code vigia does not name (user-defined or reserved) */
   VG_KLV_SP_NAN           /**< an IEEE NaN (EG 0104 floats): missing */
 } vg_klv_special;
 
@@ -259,13 +259,17 @@ uint16_t vg_klv_crc16_ccitt(const uint8_t *buf, size_t len);
 
 /* ---- ST 1201 ---------------------------------------------------------------------- */
 
-/** IMAPB decode of @p n bytes onto [a, b]. Sets *special (VG_KLV_SP_*) and returns the value (NaN or ±inf for specials). */
+/**
+ * IMAPB decode of @p n (1..8) bytes onto [a, b]. Sets *special (VG_KLV_SP_*;
+ * @p special may be NULL) and returns the value: ±inf or NaN for specials,
+ * NaN with VG_KLV_SP_RESERVED for a bad length or range.
+ */
 double vg_klv_imapb_decode(double a, double b, const uint8_t *buf, size_t n, int *special);
-/** IMAPB encode of @p x (finite in [a, b], or ±inf / NaN) into @p n bytes. @return VG_OK or VG_E_RANGE. */
+/** IMAPB encode of @p x (finite in [a, b], or ±inf / NaN) into @p n bytes. @return VG_OK, VG_E_RANGE (x outside [a, b]) or VG_E_INVALID (bad n or range). */
 int vg_klv_imapb_encode(double a, double b, double x, uint8_t *out, size_t n);
 /** Encodes a special value (VG_KLV_SP_*) into @p n bytes. @return VG_OK or VG_E_INVALID. */
 int vg_klv_imap_encode_special(int special, uint8_t *out, size_t n);
-/** IMAPA: the length in bytes for range [a, b] at precision @p g (ST 1201 §6.1.2). */
+/** IMAPA: the length in bytes for range [a, b] at precision @p g, or 0 if the arguments are invalid or need more than 8 bytes. */
 size_t vg_klv_imapa_length(double a, double b, double g);
 
 /* ---- stream scanning ------------------------------------------------------------------ */

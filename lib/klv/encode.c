@@ -187,6 +187,8 @@ int vg__klv_value_encode(vg_buf *out, const vg__klv_setdef *sd, const vg_klv_tag
     uint8_t tmp[8];
     int rc;
     n = (it->len >= 1 && it->len <= 8) ? it->len : td->deflen;
+    if (it->special != VG_KLV_SP_NONE && it->raw && it->len == n)
+      return vg_buf_append(out, it->raw, n); /* keeps NaN identifiers and reserved codes */
     if (it->special != VG_KLV_SP_NONE)
       rc = vg_klv_imap_encode_special(it->special, tmp, n);
     else if (it->type == VG_KLV_T_REAL)

@@ -15,7 +15,7 @@
  *
  * VMTI LS                                                 format            length
  *     1  Checksum                                         uint16            2
- *     2  Precision Time Stamp                             MISP time, µs     1..8 (7 seen)
+ *     2  Precision Time Stamp                             MISP time, µs     8 (7 seen)
  *     3  VMTI System Name                                 UTF-8             ..32
  *     4  VMTI LS Version                                  uint              1..2
  *     5  Total Number of Targets Detected                 uint              1..3
@@ -132,6 +132,10 @@ static const uint8_t st0903_key[16] = {0x06, 0x0E, 0x2B, 0x34, 0x02, 0x0B, 0x01,
 #define T_SET(tag, kind, key, name) TD(tag, VG_KLV_FMT_SET, 0, 0, 0, 0.0, 0.0, key, name, "", kind)
 #define T_SER(tag, kind, key, name)                                                          \
   TD(tag, VG_KLV_FMT_SERIES, 0, 0, 0, 0.0, 0.0, key, name, "", kind)
+/*
+ * Pack of at most mx bytes. The minimum is 0 because empty packs occur (KWIVER's
+ * sample has empty tags 17 and 18); the pack decoder flags every other bad length.
+ */
 #define T_P(tag, mn, mx, key, name)                                                          \
   TD(tag, VG_KLV_FMT_PACK, mn, mx, 0, 0.0, 0.0, key, name, "", VG_KLV_KIND_PACK)
 
@@ -139,7 +143,8 @@ static const uint8_t st0903_key[16] = {0x06, 0x0E, 0x2B, 0x34, 0x02, 0x0B, 0x01,
 
 static const vg_klv_tagdef vmti_tags[] = {
     T_U(1, 2, 2, 0.0, 0.0, "checksum", "Checksum", ""),
-    T_T(2, 1, "precision_time_stamp", "Precision Time Stamp"),
+    /* 8 bytes since ST 0903.4 (jMISB PrecisionTimeStamp); shorter ones are flagged. */
+    T_T(2, 8, "precision_time_stamp", "Precision Time Stamp"),
     T_S(3, 32, "vmti_system_name", "VMTI System Name"),
     T_U(4, 1, 2, 0.0, 0.0, "vmti_ls_version", "VMTI LS Version Number", ""),
     T_U(5, 1, 3, 0.0, 0.0, "total_targets_detected", "Total Number of Targets Detected", ""),
@@ -565,11 +570,11 @@ static const vg_klv_tagdef vtarget_tags[] = {
         "Boundary Bottom Right Latitude Offset", "deg"),
     T_I(16, 3, 3, 3, -19.2, 19.2, "boundary_bottom_right_lon_offset",
         "Boundary Bottom Right Longitude Offset", "deg"),
-    T_P(17, 10, 22, "target_location", "Target Location"),
+    T_P(17, 0, 22, "target_location", "Target Location"),
     T_P(18, 0, 0, "target_boundary_series", "Target Boundary Series"),
     T_U(19, 1, 8, 0.0, 0.0, "centroid_pixel_row", "Centroid Pixel Row", ""),
     T_U(20, 1, 8, 0.0, 0.0, "centroid_pixel_column", "Centroid Pixel Column", ""),
-    T_P(21, 2, 2, "fpa_index", "FPA Index"),
+    T_P(21, 0, 2, "fpa_index", "FPA Index"),
     T_U(22, 1, 8, 0.0, 0.0, "algorithm_id", "Algorithm ID", ""),
     /* VMask: polygon and pixel-run series; klv.h has no kind for it (see the header). */
     T_B(101, 0, 0, "vmask", "VMask"),
@@ -660,8 +665,8 @@ static const vg_klv_tagdef vtracker_tags[] = {
     T_U(7, 1, 1, 0.0, 100.0, "confidence_level", "Confidence Level", "%"),
     T_U(8, 1, 2, 0.0, 0.0, "num_track_points", "Number of Track Points", ""),
     T_P(9, 0, 0, "track_history_series", "Track History Series"),
-    T_P(10, 6, 18, "velocity", "Velocity"),
-    T_P(11, 6, 18, "acceleration", "Acceleration"),
+    T_P(10, 0, 18, "velocity", "Velocity"),
+    T_P(11, 0, 18, "acceleration", "Acceleration"),
     T_U(12, 1, 3, 0.0, 0.0, "algorithm_id", "Algorithm ID", ""),
 };
 

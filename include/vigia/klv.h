@@ -53,7 +53,7 @@ typedef enum vg_klv_kind {
 
 /** The type of a decoded value. */
 typedef enum vg_klv_type {
-  VG_KLV_T_NONE = 0, /**< no value: zero length, or a special (see vg_klv_item.special) */
+  VG_KLV_T_NONE = 0, /**< no value: a zero-length number, or a special (see vg_klv_item.special); an empty string is a STRING of length 0 */
   VG_KLV_T_UINT,     /**< v.u */
   VG_KLV_T_INT,      /**< v.i */
   VG_KLV_T_REAL,     /**< v.f in the item's units */
@@ -254,7 +254,7 @@ const uint8_t *vg_klv_kind_key(vg_klv_kind kind);
 
 /** ST 0601 checksum: 16-bit running sum, even offsets weighted 256 (big-endian words). */
 uint16_t vg_klv_checksum16(const uint8_t *buf, size_t len);
-/** CRC-16-CCITT (poly 0x1021, init 0xFFFF), the ST 0903/ST 0102 standalone checksum. */
+/** CRC-16-CCITT (poly 0x1021, init 0xFFFF). Not used by ST 0601/0903 (running sum); kept for MISB sets that use it (ST 0806). */
 uint16_t vg_klv_crc16_ccitt(const uint8_t *buf, size_t len);
 
 /* ---- ST 1201 ---------------------------------------------------------------------- */

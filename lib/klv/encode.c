@@ -144,7 +144,15 @@ int vg__klv_value_encode(vg_buf *out, const vg__klv_setdef *sd, const vg_klv_tag
         return vg_error_set(VG_E_RANGE, "tag %u: negative value for an unsigned item", it->tag);
       v = (uint64_t)it->v.i;
     }
-    n = var_len(td, uint_len(v));
+    /* Keep the length the value was read with when it is legal and fits (as
+     * for IMAPB): ST 0903.4+ time stamps are 8 bytes, older ones 7. */
+    if (it->len >= 1 && it->len <= 8 && it->len >= td->minlen &&
+        (!td->maxlen || it->len <= td->maxlen) && (it->len == 8 || !(v >> (8 * it->len))))
+      n = it->len;
+    else if (td->deflen && (td->deflen >= 8 || !(v >> (8 * td->deflen))))
+      n = td->deflen;
+    else
+      n = var_len(td, uint_len(v));
     if (n < 8 && (v >> (8 * n)))
       return vg_error_set(VG_E_RANGE, "tag %u: value %llu does not fit %zu bytes", it->tag,
                           (unsigned long long)v, n);

@@ -15,7 +15,7 @@
  *
  * VMTI LS                                                 format            length
  *     1  Checksum                                         uint16            2
- *     2  Precision Time Stamp                             MISP time, µs     8 (7 seen)
+ *     2  Precision Time Stamp                             MISP time, µs     8 (1..7 accepted)
  *     3  VMTI System Name                                 UTF-8             ..32
  *     4  VMTI LS Version                                  uint              1..2
  *     5  Total Number of Targets Detected                 uint              1..3
@@ -126,7 +126,7 @@ static const uint8_t st0903_key[16] = {0x06, 0x0E, 0x2B, 0x34, 0x02, 0x0B, 0x01,
 /* IMAPB(lo, hi, n) of mn..mx bytes (mx 0: any length), written with n bytes. */
 #define T_I(tag, mn, mx, n, lo, hi, key, name, units)                                        \
   TD(tag, VG_KLV_FMT_IMAPB, mn, mx, n, lo, hi, key, name, units, VG_KLV_KIND_UNKNOWN)
-/* MISP time stamp of mn..8 bytes, written with 8. */
+/* MISP time stamp of mn..8 bytes, 8 for a new item (deflen). */
 #define T_T(tag, mn, key, name)                                                              \
   TD(tag, VG_KLV_FMT_TIME, mn, 8, 8, 0.0, 0.0, key, name, "us", VG_KLV_KIND_UNKNOWN)
 #define T_SET(tag, kind, key, name) TD(tag, VG_KLV_FMT_SET, 0, 0, 0, 0.0, 0.0, key, name, "", kind)
@@ -143,8 +143,12 @@ static const uint8_t st0903_key[16] = {0x06, 0x0E, 0x2B, 0x34, 0x02, 0x0B, 0x01,
 
 static const vg_klv_tagdef vmti_tags[] = {
     T_U(1, 2, 2, 0.0, 0.0, "checksum", "Checksum", ""),
-    /* 8 bytes since ST 0903.4 (jMISB PrecisionTimeStamp); shorter ones are flagged. */
-    T_T(2, 8, "precision_time_stamp", "Precision Time Stamp"),
+    /*
+     * ST 0903.4+ writes 8 bytes (jMISB PrecisionTimeStamp, which tolerates
+     * fewer as earlier versions allowed); KWIVER accepts any length and its
+     * sample (version 5) has 7. Accepted 1..8 unflagged, 8 for new items.
+     */
+    T_T(2, 1, "precision_time_stamp", "Precision Time Stamp"),
     T_S(3, 32, "vmti_system_name", "VMTI System Name"),
     T_U(4, 1, 2, 0.0, 0.0, "vmti_ls_version", "VMTI LS Version Number", ""),
     T_U(5, 1, 3, 0.0, 0.0, "total_targets_detected", "Total Number of Targets Detected", ""),

@@ -93,8 +93,8 @@ static void check_item(const vg_klv_item *it, const json_t *want)
   free(raw);
 
   if (len == 0) {
-    /* Cheyenne tags 4 and 5: empty text (whether NONE is used: test_zero_length). */
-    assert_true(it->type == VG_KLV_T_NONE || (it->type == VG_KLV_T_STRING && it->v.s.n == 0));
+    /* Cheyenne tags 4 and 5: empty text. */
+    assert_text(it, "");
     assert_int_equal(it->flags, 0);
     return;
   }
@@ -359,8 +359,10 @@ static void test_malformed(void **state)
 }
 
 /*
- * klv.h: "VG_KLV_T_NONE: no value: zero length". Empty items of every format
- * of the set: text (4, 5), UTF-16 (13), bytes (21), integer (22).
+ * Empty items of every format of the set, as the engine decodes them
+ * (test_klv_core: an empty text is an empty STRING): text (4, 5) and UTF-16
+ * (13) give empty strings, bytes (21) empty bytes, an integer (22) no value;
+ * the fixed-length ones are flagged; all are written back empty.
  */
 static void test_zero_length(void **state)
 {
@@ -369,11 +371,14 @@ static void test_zero_length(void **state)
   const vg_klv_set *set = NULL;
   assert_int_equal(vg_klv_decode_set(d, &set, VG_KLV_KIND_ST0102, empty, sizeof empty), VG_OK);
   assert_int_equal(set->n, 5);
-  for (size_t i = 0; i < set->n; i++) {
-    if (set->items[i].type != VG_KLV_T_NONE)
-      fail_msg("empty tag %u: type %u, want VG_KLV_T_NONE", (unsigned)set->items[i].tag,
-               set->items[i].type);
-  }
+  assert_text(&set->items[0], "");
+  assert_text(&set->items[1], "");
+  assert_text(&set->items[2], "");
+  assert_int_equal(set->items[0].flags | set->items[1].flags | set->items[2].flags, 0);
+  assert_int_equal(set->items[3].type, VG_KLV_T_BYTES);
+  assert_true(set->items[3].flags & VG_KLV_F_BAD_LENGTH); /* 16 bytes expected */
+  assert_int_equal(set->items[4].type, VG_KLV_T_NONE);
+  assert_true(set->items[4].flags & VG_KLV_F_BAD_LENGTH); /* 2 bytes expected */
   assert_reencodes(set, empty, sizeof empty);
 }
 

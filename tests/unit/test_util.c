@@ -155,7 +155,7 @@ static void json_writer(void **st)
   /* The document parses and the real reads back exactly. */
   {
     json_error_t e;
-    json_t *j = json_loads((char *)b.data, 0, &e);
+    json_t *j = json_loads((char *)b.data, JSON_DECODE_INT_AS_REAL, &e);
     assert_non_null(j);
     assert_true(json_real_value(json_array_get(json_object_get(j, "n"), 3)) == 60.176822966978335);
     json_decref(j);

@@ -11,7 +11,7 @@ int vg_klv_put_ber_len(vg_buf *out, uint64_t len)
   int n = 0;
   if (len < 0x80)
     return vg_buf_putc(out, (uint8_t)len);
-  for (uint64_t v = len; v; v >>= 8)
+  for (uint64_t v = len; v && n < 8; v >>= 8)
     n++;
   tmp[0] = (uint8_t)(0x80 | n);
   for (int i = 0; i < n; i++)
@@ -23,7 +23,7 @@ int vg_klv_put_ber_oid(vg_buf *out, uint32_t v)
 {
   uint8_t tmp[5];
   int n = 1;
-  for (uint32_t t = v >> 7; t; t >>= 7)
+  for (uint32_t t = v >> 7; t && n < (int)sizeof tmp; t >>= 7) /* 32 bits need at most 5 */
     n++;
   for (int i = 0; i < n; i++) {
     uint8_t b = (uint8_t)((v >> (7 * (n - 1 - i))) & 0x7f);

@@ -242,7 +242,7 @@ static int eg0104_dec(vg__klv_ctx *c, const vg__klv_setdef *sd, const uint8_t *b
   rd_init(&r, buf, len);
   while (rd_left(&r)) {
     size_t at = rd_pos(&r);
-    uint64_t vlen;
+    uint64_t vlen = 0;
     int rc;
     if (16 > rd_left(&r))
       return vg_error_set(VG_E_MALFORMED, "%s: item key at offset %zu truncated (%zu of 16 bytes)",
@@ -275,7 +275,7 @@ static int eg0104_dec(vg__klv_ctx *c, const vg__klv_setdef *sd, const uint8_t *b
   for (i = 0; i < n; i++) {
     vg_klv_item *it = &items[i];
     const uint8_t *key;
-    uint64_t vlen;
+    uint64_t vlen = 0;
     int nml = 0, k, rc;
     size_t at = rd_pos(&r);
     it->offset = base_off + at;

@@ -528,7 +528,7 @@ int vg__klv_set_decode(vg__klv_ctx *c, vg_klv_kind kind, const uint8_t *buf, siz
   rd_init(&r, buf, len);
   while (rd_left(&r)) {
     uint32_t tag;
-    uint64_t vlen;
+    uint64_t vlen = 0;
     size_t at = rd_pos(&r);
     int rc = rd_ber_oid(&r, &tag, NULL);
     if (rc != VG_OK)
@@ -562,7 +562,7 @@ int vg__klv_set_decode(vg__klv_ctx *c, vg_klv_kind kind, const uint8_t *buf, siz
   for (i = 0; i < n; i++) {
     vg_klv_item *it = &items[i];
     const vg_klv_tagdef *td;
-    uint64_t vlen;
+    uint64_t vlen = 0;
     int nmt = 0, nml = 0, rc;
     it->offset = base_off + rd_pos(&r);
     rd_ber_oid(&r, &it->tag, &nmt);
@@ -616,7 +616,7 @@ int vg__klv_series_decode(vg__klv_ctx *c, vg_klv_kind kind, int with_id, const u
 
   rd_init(&r, buf, len);
   while (rd_left(&r)) {
-    uint64_t vlen;
+    uint64_t vlen = 0;
     size_t at = rd_pos(&r);
     if (rd_ber_len(&r, &vlen, NULL) != VG_OK || vlen > rd_left(&r))
       return vg_error_set(VG_E_MALFORMED, "%s series member at offset %zu overruns the series",
@@ -632,7 +632,7 @@ int vg__klv_series_decode(vg__klv_ctx *c, vg_klv_kind kind, int with_id, const u
   for (size_t i = 0; i < n; i++) {
     vg_klv_item *it = &items[i];
     vg_klv_set *child;
-    uint64_t vlen;
+    uint64_t vlen = 0;
     vg_rd m;
     int rc;
     it->offset = base_off + rd_pos(&r);

@@ -15,11 +15,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Optional hooks: libFuzzer's initialiser, the sanitizers' death callback. */
@@ -34,6 +36,18 @@ static const char *g_current = "";
 static void on_death(void)
 {
   fprintf(stderr, "standalone_driver: died on input %s\n", g_current);
+}
+
+/* A harness that finds a bug calls abort(): name the input, then die as asked. */
+static void on_abort(int sig)
+{
+  static const char msg[] = "standalone_driver: aborted on input ";
+  ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+  w = write(STDERR_FILENO, g_current, strlen(g_current));
+  w = write(STDERR_FILENO, "\n", 1);
+  (void)w;
+  signal(sig, SIG_DFL);
+  raise(sig);
 }
 
 static int read_file(const char *path, uint8_t **out, size_t *out_len)
@@ -117,6 +131,7 @@ int main(int argc, char **argv)
     LLVMFuzzerInitialize(&argc, &argv);
   if (__sanitizer_set_death_callback)
     __sanitizer_set_death_callback(on_death);
+  signal(SIGABRT, on_abort);
   if (argc < 2) {
     fprintf(stderr, "usage: %s FILE_OR_DIR...\n", argv[0]);
     return 2;

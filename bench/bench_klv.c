@@ -279,7 +279,7 @@ static void row(const char *what, const input *in, result r, double plain_s)
 {
   double pps = (double)in->packets / r.best_s;
   double mbs = (double)in->len / r.best_s / 1e6;
-  printf("  %-9s %14.0f %10.1f %12.1f %10.1f%s\n", what, pps, mbs,
+  printf("  %-9s %14.0f %10.1f %12.1f %10.2f%s\n", what, pps, mbs,
          r.best_s * 1e9 / (double)in->packets, r.best_s / plain_s, r.ok ? "" : "  (PASS FAILED)");
 }
 

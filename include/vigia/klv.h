@@ -115,13 +115,13 @@ struct vg_klv_set;
 
 /** One item of a local set, decoded. */
 typedef struct vg_klv_item {
-  uint32_t tag;          /**< local tag (BER-OID), or for EG 0104 the index of its key in the table */
+  uint32_t tag;          /**< local tag (BER-OID); for EG 0104 the ST 0601 tag of the same meaning, pseudo-tags from 1000, 0xFFFFFFFF for unknown keys */
   uint16_t flags;        /**< VG_KLV_F_* */
   uint8_t type;          /**< vg_klv_type */
   uint8_t special;       /**< vg_klv_special */
   uint32_t len;          /**< value length on the wire (bytes) */
   size_t offset;         /**< offset of the item's tag from the start of the packet */
-  const uint8_t *raw;    /**< borrowed: the value bytes (len of them) */
+  const uint8_t *raw;    /**< borrowed: the value bytes (len of them); for an unknown EG 0104 key, the whole item (key, length, value) */
   union {
     uint64_t u;
     int64_t i;

@@ -268,7 +268,7 @@ static int eg0104_dec(vg__klv_ctx *c, const vg__klv_setdef *sd, const uint8_t *b
                           sd->name, base_off, VG_KLV_MAX_ITEMS);
   }
   if (n && !(items = vg__arena_alloc(c->arena, n * sizeof *items)))
-    return VG_E_NOMEM; /* or the arena's limit: vg_error_last() says which */
+    return c->arena->err;
 
   /* Pass 2: decode (the framing is known to be sound). */
   rd_init(&r, buf, len);

@@ -123,8 +123,12 @@ int vg__klv_value_encode(vg_buf *out, const vg__klv_setdef *sd, const vg_klv_tag
                          const vg_klv_item *it)
 {
   size_t n;
-  /* Values that could not be read as their format are written back as they came. */
-  if (it->type == VG_KLV_T_BYTES || (it->flags & (VG_KLV_F_UNKNOWN | VG_KLV_F_UNDECODED)))
+  /* Values that could not be read as their format, or came with a length the
+   * table does not allow, are written back as they came: nothing is lost, and
+   * a value too wide for the table's length is not forced into it. */
+  if (it->type == VG_KLV_T_BYTES ||
+      (it->flags & (VG_KLV_F_UNKNOWN | VG_KLV_F_UNDECODED)) ||
+      ((it->flags & VG_KLV_F_BAD_LENGTH) && it->raw))
     return vg_buf_append(out, it->raw, it->raw ? it->len : 0);
   if (it->type == VG_KLV_T_NONE && it->special == VG_KLV_SP_NONE)
     return VG_OK; /* zero-length item */
@@ -214,11 +218,20 @@ int vg__klv_value_encode(vg_buf *out, const vg__klv_setdef *sd, const vg_klv_tag
     return utf8_to_utf16be(out, it->v.s.p, it->v.s.n);
   case VG_KLV_FMT_FLOAT: {
     n = (it->len == 4 || it->len == 8) ? it->len : (td->deflen ? td->deflen : 8);
-    if (it->special == VG_KLV_SP_NAN) {
+    if (it->special != VG_KLV_SP_NONE && it->raw && it->len == n) {
+      return vg_buf_append(out, it->raw, n); /* keeps a NaN's sign and payload */
+    } else if (it->special == VG_KLV_SP_NAN || it->special == VG_KLV_SP_POS_QNAN) {
       return put_be(out, n == 4 ? 0x7fc00000u : 0x7ff8000000000000ull, n);
+    } else if (it->special == VG_KLV_SP_POS_INF || it->special == VG_KLV_SP_NEG_INF) {
+      int neg = it->special == VG_KLV_SP_NEG_INF;
+      return put_be(out, n == 4 ? (neg ? 0xff800000u : 0x7f800000u)
+                                : (neg ? 0xfff0000000000000ull : 0x7ff0000000000000ull), n);
     } else if (n == 4) {
-      float f = (float)it->v.f;
+      float f;
       uint32_t b;
+      if (!(fabs(it->v.f) <= 3.4028234663852886e38)) /* FLT_MAX: the cast would be undefined */
+        return vg_error_set(VG_E_RANGE, "tag %u: %g does not fit a 4-byte float", it->tag, it->v.f);
+      f = (float)it->v.f;
       memcpy(&b, &f, 4);
       return put_be(out, b, 4);
     } else {

@@ -29,12 +29,13 @@ typedef struct vg__arena_blk {
 typedef struct vg__arena {
   vg__arena_blk *head;
   size_t total; /* bytes allocated in blocks */
+  int err;      /* VG_E_NOMEM or VG_E_LIMIT after a failed allocation, until reset */
 } vg__arena;
 
 void vg__arena_init(vg__arena *a);
 void vg__arena_reset(vg__arena *a);
 void vg__arena_free(vg__arena *a);
-/* Zeroed memory of n bytes, or NULL (limit or out of memory; vg_error_last says which). */
+/* Zeroed memory of n bytes, or NULL with a->err set to VG_E_LIMIT (VG_KLV_ARENA_MAX) or VG_E_NOMEM. */
 void *vg__arena_alloc(vg__arena *a, size_t n);
 
 /* ---- decoding ---------------------------------------------------------------- */

@@ -144,14 +144,15 @@ static long find_key(const uint8_t *p, size_t n, size_t from)
 int vg_klv_scanner_next(vg_klv_scanner *s, const vg_klv_packet **out)
 {
   for (;;) {
-    const uint8_t *p = s->buf.data + s->pos;
+    const uint8_t *p;
     size_t avail = s->buf.len - s->pos, consumed = 0;
     uint64_t off = s->base + s->pos;
     const vg_klv_packet *pkt;
     int rc, at_key;
 
-    if (avail == 0)
+    if (avail == 0) /* also before the first feed, when buf.data is still NULL */
       return VG_E_TRUNCATED;
+    p = s->buf.data + s->pos;
     at_key = avail >= 4 && memcmp(p, "\x06\x0e\x2b\x34", 4) == 0 &&
              (s->synced || avail < 16 || vg_klv_key_kind(p) != VG_KLV_KIND_UNKNOWN);
     if (!at_key) {

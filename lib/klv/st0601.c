@@ -216,7 +216,7 @@ static int pack_dec_0601(vg__klv_ctx *c, const vg_klv_tagdef *td, vg_klv_item *i
   if (rd_left(&r) || den == 0)
     return VG_E_MALFORMED;
   if (!(f = vg__klv_pack_items(c, it, has_den ? 2 : 1)))
-    return VG_E_NOMEM;
+    return c->arena->err;
   f[0] = vg_klv_item_uint(1, num);
   if (has_den)
     f[1] = vg_klv_item_uint(2, den);

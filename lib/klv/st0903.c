@@ -236,7 +236,7 @@ static int imap_pack_decode(vg__klv_ctx *c, vg_klv_item *it, const pack_field *f
   vg_klv_item *fi = vg__klv_pack_items(c, it, nf);
   size_t off = 0;
   if (!fi)
-    return VG_E_NOMEM; /* the arena has said why (out of memory or its cap) */
+    return c->arena->err;
   for (size_t i = 0; i < nf; i++) {
     int sp = VG_KLV_SP_NONE;
     double v = vg_klv_imapb_decode(f[i].lo, f[i].hi, p + off, f[i].n, &sp);
@@ -290,7 +290,7 @@ static int fpa_decode(vg__klv_ctx *c, vg_klv_item *it)
   }
   fi = vg__klv_pack_items(c, it, 2);
   if (!fi)
-    return VG_E_NOMEM; /* the arena has said why */
+    return c->arena->err;
   for (size_t i = 0; i < 2; i++) {
     fi[i].tag = (uint32_t)(i + 1);
     fi[i].len = 1;
@@ -338,7 +338,7 @@ static int location_series_decode(vg__klv_ctx *c, vg_klv_item *it)
   set = vg__arena_alloc(c->arena, sizeof *set);
   mem = set ? vg__arena_alloc(c->arena, n * sizeof *mem) : NULL; /* n <= 65536: no overflow */
   if (!set || !mem)
-    return VG_E_NOMEM; /* the arena has said why */
+    return c->arena->err;
   set->kind = VG_KLV_KIND_PACK;
   set->items = mem;
   set->n = n;

@@ -426,6 +426,31 @@ static void encoder_never_writes_66(void **st)
   vg_klv_decoder_free(d);
 }
 
+static void bad_length_written_back(void **st)
+{
+  /* Found by fuzzing: tag 9 (1 byte in the table) sent with 4 bytes and a value
+   * that does not fit 1 byte. It decodes flagged, and encodes back unchanged. */
+  static const char *hex =
+    "060e2b34020b01010e0103010100000067020800046050584e0180090400000800050271c20602fd3d070208b8"
+    "0d045595b66d0e045b5360c40f02c2211002cd9c1102d9171204724a0a20130487f84b8614040000000015040383"
+    "0926160212811704f101a229180414bc082b190234f34101060102d261";
+  edge e;
+  vg_klv_decoder *d;
+  const vg_klv_packet *p;
+  const vg_klv_item *it;
+  (void)st;
+  assert_int_equal(vg_test_unhex(hex, &e.b, &e.n), 0);
+  assert_int_equal(vg_klv_decoder_new(&d, NULL), VG_OK);
+  assert_int_equal(vg_klv_decode(d, &p, e.b, e.n, NULL), VG_OK);
+  assert_int_equal(p->cksum, VG_KLV_CK_VALID);
+  it = vg_klv_find(&p->set, 9);
+  assert_true(it->flags & VG_KLV_F_BAD_LENGTH);
+  assert_int_equal(it->v.u, 2048);
+  assert_roundtrip(p, &e);
+  free(e.b);
+  vg_klv_decoder_free(d);
+}
+
 static void ber_writer(void **st)
 {
   vg_buf b;
@@ -465,6 +490,7 @@ int test_klv_core_run(void)
     cmocka_unit_test(edge_tags),                cmocka_unit_test(edge_values),
     cmocka_unit_test(edge_stream_cases),        cmocka_unit_test(encoder_builds_packet),
     cmocka_unit_test(encoder_never_writes_66),  cmocka_unit_test(ber_writer),
+    cmocka_unit_test(bad_length_written_back),
     cmocka_unit_test(checksum_known),
   };
   return cmocka_run_group_tests_name("klv.core", tests, setup, teardown);

@@ -194,6 +194,20 @@ static void strict_stops(void **st)
   free(b);
 }
 
+static void empty_stream(void **st)
+{
+  vg_klv_scanner *s;
+  const vg_klv_packet *p = NULL;
+  (void)st;
+  assert_int_equal(vg_klv_scanner_new(&s, NULL), VG_OK);
+  assert_int_equal(vg_klv_scanner_next(s, &p), VG_E_TRUNCATED); /* before any feed */
+  vg_klv_scanner_finish(s);
+  assert_int_equal(vg_klv_scanner_next(s, &p), VG_E_TRUNCATED);
+  assert_null(p);
+  assert_int_equal(vg_klv_scanner_stats(s)->packets, 0);
+  vg_klv_scanner_free(s);
+}
+
 static void unknown_keys_kept(void **st)
 {
   uint8_t b[64];
@@ -220,6 +234,7 @@ int test_klv_scan_run(void)
     cmocka_unit_test(chunk_sizes),    cmocka_unit_test(garbage_then_packet),
     cmocka_unit_test(corruption_recovery), cmocka_unit_test(truncated_tail),
     cmocka_unit_test(strict_stops),   cmocka_unit_test(unknown_keys_kept),
+    cmocka_unit_test(empty_stream),
   };
   return cmocka_run_group_tests_name("klv.scan", tests, NULL, NULL);
 }

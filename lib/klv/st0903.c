@@ -590,20 +590,13 @@ static const vg_klv_tagdef vtarget_tags[] = {
     T_SER(107, VG_KLV_KIND_ST0903_VOBJECT, "vobject_series", "VObject Series"),
 };
 
-const vg__klv_setdef vg__klv_st0903_vtarget = {
-    .kind = VG_KLV_KIND_ST0903_VTARGET,
-    .name = "ST 0903 VTarget",
-    .key = NULL,
-    .tags = vtarget_tags,
-    .ntags = sizeof vtarget_tags / sizeof vtarget_tags[0],
-    .cksum_tag = 0,
-    .version_tag = 0,
-    .time_tag = 0,
-    .pack_dec = vtarget_pack_dec,
-    .pack_enc = vtarget_pack_enc,
-    .set_dec = NULL,
-    .set_enc = NULL,
-};
+/* A set nested in VMTI: no key, no checksum, no version or time item. */
+#define NESTED_SET(var, kind_, name_, tags_, pdec, penc)                    \
+  const vg__klv_setdef var = {.kind = kind_, .name = name_, .tags = tags_,   \
+                              .ntags = sizeof tags_ / sizeof tags_[0],      \
+                              .pack_dec = pdec, .pack_enc = penc}
+
+NESTED_SET(vg__klv_st0903_vtarget, VG_KLV_KIND_ST0903_VTARGET, "ST 0903 VTarget", vtarget_tags, vtarget_pack_dec, vtarget_pack_enc);
 
 /* ---- Algorithm LS ---------------------------------------------------------------------- */
 
@@ -615,20 +608,7 @@ static const vg_klv_tagdef algorithm_tags[] = {
     T_U(5, 1, 8, 0.0, 0.0, "num_frames", "Number of Frames", ""),
 };
 
-const vg__klv_setdef vg__klv_st0903_algorithm = {
-    .kind = VG_KLV_KIND_ST0903_ALGORITHM,
-    .name = "ST 0903 Algorithm",
-    .key = NULL,
-    .tags = algorithm_tags,
-    .ntags = sizeof algorithm_tags / sizeof algorithm_tags[0],
-    .cksum_tag = 0,
-    .version_tag = 0,
-    .time_tag = 0,
-    .pack_dec = NULL,
-    .pack_enc = NULL,
-    .set_dec = NULL,
-    .set_enc = NULL,
-};
+NESTED_SET(vg__klv_st0903_algorithm, VG_KLV_KIND_ST0903_ALGORITHM, "ST 0903 Algorithm", algorithm_tags, NULL, NULL);
 
 /* ---- Ontology LS ----------------------------------------------------------------------- */
 
@@ -641,20 +621,7 @@ static const vg_klv_tagdef ontology_tags[] = {
     T_S(6, 0, "label", "Label"),
 };
 
-const vg__klv_setdef vg__klv_st0903_ontology = {
-    .kind = VG_KLV_KIND_ST0903_ONTOLOGY,
-    .name = "ST 0903 Ontology",
-    .key = NULL,
-    .tags = ontology_tags,
-    .ntags = sizeof ontology_tags / sizeof ontology_tags[0],
-    .cksum_tag = 0,
-    .version_tag = 0,
-    .time_tag = 0,
-    .pack_dec = NULL,
-    .pack_enc = NULL,
-    .set_dec = NULL,
-    .set_enc = NULL,
-};
+NESTED_SET(vg__klv_st0903_ontology, VG_KLV_KIND_ST0903_ONTOLOGY, "ST 0903 Ontology", ontology_tags, NULL, NULL);
 
 /* ---- VTracker LS ----------------------------------------------------------------------- */
 
@@ -674,20 +641,7 @@ static const vg_klv_tagdef vtracker_tags[] = {
     T_U(12, 1, 3, 0.0, 0.0, "algorithm_id", "Algorithm ID", ""),
 };
 
-const vg__klv_setdef vg__klv_st0903_vtracker = {
-    .kind = VG_KLV_KIND_ST0903_VTRACKER,
-    .name = "ST 0903 VTracker",
-    .key = NULL,
-    .tags = vtracker_tags,
-    .ntags = sizeof vtracker_tags / sizeof vtracker_tags[0],
-    .cksum_tag = 0,
-    .version_tag = 0,
-    .time_tag = 0,
-    .pack_dec = vtracker_pack_dec,
-    .pack_enc = vtracker_pack_enc,
-    .set_dec = NULL,
-    .set_enc = NULL,
-};
+NESTED_SET(vg__klv_st0903_vtracker, VG_KLV_KIND_ST0903_VTRACKER, "ST 0903 VTracker", vtracker_tags, vtracker_pack_dec, vtracker_pack_enc);
 
 /* ---- VObject LS ------------------------------------------------------------------------ */
 
@@ -699,20 +653,7 @@ static const vg_klv_tagdef vobject_tags[] = {
     T_I(4, 1, 0, 2, 0.0, 100.0, "confidence", "Confidence", "%"),
 };
 
-const vg__klv_setdef vg__klv_st0903_vobject = {
-    .kind = VG_KLV_KIND_ST0903_VOBJECT,
-    .name = "ST 0903 VObject",
-    .key = NULL,
-    .tags = vobject_tags,
-    .ntags = sizeof vobject_tags / sizeof vobject_tags[0],
-    .cksum_tag = 0,
-    .version_tag = 0,
-    .time_tag = 0,
-    .pack_dec = NULL,
-    .pack_enc = NULL,
-    .set_dec = NULL,
-    .set_enc = NULL,
-};
+NESTED_SET(vg__klv_st0903_vobject, VG_KLV_KIND_ST0903_VOBJECT, "ST 0903 VObject", vobject_tags, NULL, NULL);
 
 /* ---- VFeature LS ----------------------------------------------------------------------- */
 
@@ -721,20 +662,7 @@ static const vg_klv_tagdef vfeature_tags[] = {
     T_S(2, 0, "schema_feature", "Schema Feature"),
 };
 
-const vg__klv_setdef vg__klv_st0903_vfeature = {
-    .kind = VG_KLV_KIND_ST0903_VFEATURE,
-    .name = "ST 0903 VFeature",
-    .key = NULL,
-    .tags = vfeature_tags,
-    .ntags = sizeof vfeature_tags / sizeof vfeature_tags[0],
-    .cksum_tag = 0,
-    .version_tag = 0,
-    .time_tag = 0,
-    .pack_dec = NULL,
-    .pack_enc = NULL,
-    .set_dec = NULL,
-    .set_enc = NULL,
-};
+NESTED_SET(vg__klv_st0903_vfeature, VG_KLV_KIND_ST0903_VFEATURE, "ST 0903 VFeature", vfeature_tags, NULL, NULL);
 
 /* ---- VChip LS -------------------------------------------------------------------------- */
 
@@ -744,17 +672,4 @@ static const vg_klv_tagdef vchip_tags[] = {
     T_B(3, 0, 0, "embedded_image", "Embedded Image"),
 };
 
-const vg__klv_setdef vg__klv_st0903_vchip = {
-    .kind = VG_KLV_KIND_ST0903_VCHIP,
-    .name = "ST 0903 VChip",
-    .key = NULL,
-    .tags = vchip_tags,
-    .ntags = sizeof vchip_tags / sizeof vchip_tags[0],
-    .cksum_tag = 0,
-    .version_tag = 0,
-    .time_tag = 0,
-    .pack_dec = NULL,
-    .pack_enc = NULL,
-    .set_dec = NULL,
-    .set_enc = NULL,
-};
+NESTED_SET(vg__klv_st0903_vchip, VG_KLV_KIND_ST0903_VCHIP, "ST 0903 VChip", vchip_tags, NULL, NULL);

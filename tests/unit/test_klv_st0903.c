@@ -23,42 +23,11 @@ static const uint8_t st0903_ul[16] = {0x06, 0x0E, 0x2B, 0x34, 0x02, 0x0B, 0x01, 
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-/* Decoders of one test, made by setup and freed by teardown (even when it fails). */
-typedef struct fixture {
-  vg_klv_decoder *lenient, *strict;
-} fixture;
-
-static int setup(void **state)
-{
-  vg_klv_decoder_opts o = VG_KLV_DECODER_OPTS_INIT;
-  fixture *f = calloc(1, sizeof *f);
-  if (!f || vg_klv_decoder_new(&f->lenient, &o) != VG_OK)
-    return -1;
-  o.strict = 1;
-  if (vg_klv_decoder_new(&f->strict, &o) != VG_OK)
-    return -1;
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  fixture *f = *state;
-  if (f) {
-    vg_klv_decoder_free(f->lenient);
-    vg_klv_decoder_free(f->strict);
-    free(f);
-  }
-  return 0;
-}
-
-static uint8_t *unhex(const char *hex, size_t *n)
-{
-  uint8_t *b = NULL;
-  if (vg_test_unhex(hex, &b, n) != 0)
-    fail_msg("bad hex in test: %.40s", hex);
-  return b;
-}
+/* Decoders of one test: vg_test_decoders_setup/teardown (testutil.h). */
+typedef vg_test_decoders fixture;
+#define setup vg_test_decoders_setup
+#define teardown vg_test_decoders_teardown
+#define unhex vg_test_unhex_or_fail
 
 /* The item @p tag of @p set, which must be there. */
 static const vg_klv_item *need(const vg_klv_set *set, uint32_t tag)

@@ -109,3 +109,35 @@ json_t *vg_test_load_json(const char *rel)
   free(p);
   return j;
 }
+
+int vg_test_decoders_setup(void **state)
+{
+  vg_klv_decoder_opts o = VG_KLV_DECODER_OPTS_INIT;
+  vg_test_decoders *f = calloc(1, sizeof *f);
+  if (!f || vg_klv_decoder_new(&f->lenient, &o) != VG_OK)
+    return -1;
+  o.strict = 1;
+  if (vg_klv_decoder_new(&f->strict, &o) != VG_OK)
+    return -1;
+  *state = f;
+  return 0;
+}
+
+int vg_test_decoders_teardown(void **state)
+{
+  vg_test_decoders *f = *state;
+  if (f) {
+    vg_klv_decoder_free(f->lenient);
+    vg_klv_decoder_free(f->strict);
+    free(f);
+  }
+  return 0;
+}
+
+uint8_t *vg_test_unhex_or_fail(const char *hex, size_t *n)
+{
+  uint8_t *b = NULL;
+  if (vg_test_unhex(hex, &b, n) != 0)
+    fail_msg("bad hex in test: %.40s", hex);
+  return b;
+}

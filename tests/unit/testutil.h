@@ -12,6 +12,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "vigia/klv.h"
+
 /*
  * Path of a file under the shared data folder (VG_DATA_DIR at build time, or
  * the environment variable VIGIA_DATA), or NULL when it is absent. Free it.
@@ -32,6 +34,15 @@ int vg_test_read_file(const char *path, uint8_t **buf, size_t *len);
 int vg_test_unhex(const char *hex, uint8_t **buf, size_t *len);
 /* Loads a JSON file from the data folder (skips/fails as VG_REQUIRE_DATA). */
 json_t *vg_test_load_json(const char *rel);
+
+/* A lenient and a strict KLV decoder for one test, freed even when it fails. */
+typedef struct vg_test_decoders {
+  vg_klv_decoder *lenient, *strict;
+} vg_test_decoders;
+int vg_test_decoders_setup(void **state);
+int vg_test_decoders_teardown(void **state);
+/* vg_test_unhex that fails the test on bad hex; returns a malloc'd buffer. */
+uint8_t *vg_test_unhex_or_fail(const char *hex, size_t *n);
 
 /* Each test file of a module exposes one runner returning its failure count. */
 int test_util_run(void);

@@ -390,16 +390,14 @@ static int eg0104_enc(vg_buf *out, const vg__klv_setdef *sd, const vg_klv_set *s
 }
 
 const vg__klv_setdef vg__klv_eg0104 = {
-    VG_KLV_KIND_EG0104,
-    "EG 0104",
-    eg0104_ul,
-    eg0104_tags,
-    NTAGS,
-    0, /* no checksum */
-    0, /* no version item */
-    0, /* the time stamp may come anywhere (second on AP Hill) */
-    NULL,
-    NULL,
-    eg0104_dec,
-    eg0104_enc,
+    .kind = VG_KLV_KIND_EG0104,
+    .name = "EG 0104",
+    .key = eg0104_ul,
+    .tags = eg0104_tags,
+    .ntags = NTAGS,
+    .cksum_tag = 0,   /* no checksum */
+    .version_tag = 0, /* no version item */
+    .time_tag = 0,    /* the time stamp may come anywhere (second on AP Hill) */
+    .set_dec = eg0104_dec,
+    .set_enc = eg0104_enc,
 };

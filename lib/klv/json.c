@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "klv_int.h"
+#include "st0102_int.h"
 
 static const struct {
   unsigned bit;
@@ -87,15 +88,29 @@ static void fmt_utc(char *dst, size_t cap, uint64_t us)
   snprintf(dst, cap, "%s.%06uZ", tmp, (unsigned)(us % 1000000u));
 }
 
-static void write_set(vg_jw *w, const vg_klv_set *set, int depth);
+/* Where a pack came from, to name its fields: the set that holds the pack item, and its tag. */
+typedef struct pack_ctx {
+  const vg__klv_setdef *sd;
+  uint32_t tag;
+  int member; /* the item is a member of a series of packs: it has no field name */
+} pack_ctx;
 
-static void write_item(vg_jw *w, vg_klv_kind kind, const vg_klv_item *it, int depth)
+static void write_set(vg_jw *w, const vg_klv_set *set, int depth, pack_ctx pc);
+
+static void write_item(vg_jw *w, vg_klv_kind kind, const vg_klv_item *it, int depth, pack_ctx pc)
 {
   const vg_klv_tagdef *td = kind == VG_KLV_KIND_PACK ? NULL : vg_klv_tagdef_find(kind, it->tag);
+  const char *field = NULL, *field_units = "";
   char tmp[64];
+  if (kind == VG_KLV_KIND_PACK && !pc.member && pc.sd && pc.sd->pack_field)
+    field = pc.sd->pack_field(pc.tag, it->tag, &field_units);
   vg_jw_obj_begin(w);
   vg_jw_key(w, "tag");
   vg_jw_uint(w, it->tag);
+  if (field) {
+    vg_jw_key(w, "key");
+    vg_jw_str(w, field);
+  }
   if (td) {
     vg_jw_key(w, "key");
     vg_jw_str(w, td->key);
@@ -114,10 +129,15 @@ static void write_item(vg_jw *w, vg_klv_kind kind, const vg_klv_item *it, int de
   case VG_KLV_T_STRING: vg_jw_strn(w, it->v.s.p, it->v.s.n); break;
   case VG_KLV_T_BYTES: vg_jw_hex(w, it->raw, it->raw ? it->len : 0); break;
   case VG_KLV_T_SET:
-    if (depth >= VG_KLV_MAX_DEPTH + 1 || !it->child)
+    if (depth >= VG_KLV_MAX_DEPTH + 1 || !it->child) {
       vg_jw_null(w);
-    else
-      write_set(w, it->child, depth + 1);
+    } else {
+      pack_ctx cc = {NULL, 0, 0};
+      if (it->child->kind == VG_KLV_KIND_PACK) /* a pack, or a series of packs */
+        cc = kind == VG_KLV_KIND_PACK ? (pack_ctx){pc.sd, pc.tag, 0}
+                                       : (pack_ctx){vg__klv_setdef_of(kind), it->tag, 0};
+      write_set(w, it->child, depth + 1, cc);
+    }
     break;
   }
   if (it->type == VG_KLV_T_TIME) {
@@ -128,6 +148,16 @@ static void write_item(vg_jw *w, vg_klv_kind kind, const vg_klv_item *it, int de
   if (td && td->units && td->units[0] && it->type != VG_KLV_T_BYTES) {
     vg_jw_key(w, "units");
     vg_jw_str(w, td->units);
+  } else if (field && field_units[0] && it->type == VG_KLV_T_REAL) {
+    vg_jw_key(w, "units");
+    vg_jw_str(w, field_units);
+  }
+  if (kind == VG_KLV_KIND_ST0102 && it->type == VG_KLV_T_UINT) {
+    const char *m = vg__klv_st0102_enum_meaning(it->tag, it->v.u);
+    if (m) {
+      vg_jw_key(w, "meaning");
+      vg_jw_str(w, m);
+    }
   }
   if (it->special != VG_KLV_SP_NONE) {
     vg_jw_key(w, "special");
@@ -152,7 +182,7 @@ static void write_item(vg_jw *w, vg_klv_kind kind, const vg_klv_item *it, int de
   vg_jw_obj_end(w);
 }
 
-static void write_set(vg_jw *w, const vg_klv_set *set, int depth)
+static void write_set(vg_jw *w, const vg_klv_set *set, int depth, pack_ctx pc)
 {
   vg_jw_obj_begin(w);
   vg_jw_key(w, "kind");
@@ -160,7 +190,9 @@ static void write_set(vg_jw *w, const vg_klv_set *set, int depth)
   vg_jw_key(w, set->series ? "members" : "items");
   vg_jw_arr_begin(w);
   for (size_t i = 0; i < set->n; i++)
-    write_item(w, set->series ? VG_KLV_KIND_PACK : set->kind, &set->items[i], depth);
+    write_item(w, set->series ? VG_KLV_KIND_PACK : set->kind, &set->items[i], depth,
+               set->kind == VG_KLV_KIND_PACK ? (pack_ctx){pc.sd, pc.tag, set->series}
+                                             : (pack_ctx){NULL, 0, 0});
   vg_jw_arr_end(w);
   vg_jw_obj_end(w);
 }
@@ -209,7 +241,7 @@ int vg_klv_packet_to_json(vg_jw *w, const vg_klv_packet *pkt)
     vg_jw_hex(w, pkt->bytes + (pkt->total_len - pkt->value_len), (size_t)pkt->value_len);
   } else {
     for (size_t i = 0; i < pkt->set.n; i++)
-      write_item(w, pkt->set.kind, &pkt->set.items[i], 0);
+      write_item(w, pkt->set.kind, &pkt->set.items[i], 0, (pack_ctx){NULL, 0, 0});
     vg_jw_arr_end(w);
   }
   vg_jw_obj_end(w);

@@ -64,6 +64,8 @@ typedef int (*vg__klv_set_dec_fn)(vg__klv_ctx *c, const struct vg__klv_setdef *s
                                   const uint8_t *buf, size_t len, vg_klv_set *out);
 typedef int (*vg__klv_set_enc_fn)(vg_buf *out, const struct vg__klv_setdef *sd,
                                   const vg_klv_set *set);
+/* Name (and *units) of field @p field of the pack decoded from item @p parent_tag, or NULL. */
+typedef const char *(*vg__klv_pack_field_fn)(uint32_t parent_tag, uint32_t field, const char **units);
 
 /* Everything vigia knows of one kind of set. */
 typedef struct vg__klv_setdef {
@@ -79,6 +81,7 @@ typedef struct vg__klv_setdef {
   vg__klv_pack_enc_fn pack_enc;  /* encoder of this set's FMT_PACK items, or NULL (raw written) */
   vg__klv_set_dec_fn set_dec;    /* whole-set decoder when the framing is not local-set, or NULL */
   vg__klv_set_enc_fn set_enc;
+  vg__klv_pack_field_fn pack_field; /* names of pack fields for JSON, or NULL */
 } vg__klv_setdef;
 
 /* @return the set description of @p kind, or NULL. */

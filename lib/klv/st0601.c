@@ -239,6 +239,14 @@ static int pack_enc_0601(vg_buf *out, const vg_klv_tagdef *td, const vg_klv_item
   return rc;
 }
 
+static const char *pack_field_0601(uint32_t parent_tag, uint32_t field, const char **units)
+{
+  *units = "";
+  if (parent_tag == 127)
+    return field == 1 ? "numerator" : field == 2 ? "denominator" : NULL;
+  return NULL;
+}
+
 const vg__klv_setdef vg__klv_st0601 = {
   .kind = VG_KLV_KIND_ST0601,
   .name = "ST 0601",
@@ -250,4 +258,5 @@ const vg__klv_setdef vg__klv_st0601 = {
   .time_tag = 2,
   .pack_dec = pack_dec_0601,
   .pack_enc = pack_enc_0601,
+  .pack_field = pack_field_0601,
 };

@@ -590,13 +590,53 @@ static const vg_klv_tagdef vtarget_tags[] = {
     T_SER(107, VG_KLV_KIND_ST0903_VOBJECT, "vobject_series", "VObject Series"),
 };
 
+/* Field names of the packs (pseudo-tags as in the header comment of this file). */
+static const char *pack_field_0903(uint32_t parent_tag, uint32_t field, const char **units, int velocity)
+{
+  static const char *const loc[] = {"lat", "lon", "hae", "sigma_east", "sigma_north", "sigma_up",
+                                    "rho_east_north", "rho_east_up", "rho_north_up"};
+  static const char *const vel[] = {"east", "north", "up"};
+  if (field < 1 || field > 9)
+    return NULL;
+  if (field >= 7)
+    *units = "";
+  else if (field >= 4)
+    *units = velocity == 2 ? "m/s^2" : velocity ? "m/s" : "m";
+  else if (velocity)
+    *units = velocity == 2 ? "m/s^2" : "m/s";
+  else
+    *units = field == 3 ? "m" : "deg";
+  (void)parent_tag;
+  return velocity && field <= 3 ? vel[field - 1] : loc[field - 1];
+}
+
+static const char *vtarget_pack_field(uint32_t parent_tag, uint32_t field, const char **units)
+{
+  *units = "";
+  if (parent_tag == 21)
+    return field == 1 ? "row" : field == 2 ? "column" : NULL;
+  if (parent_tag == 17 || parent_tag == 18) /* location, boundary series of locations */
+    return pack_field_0903(parent_tag, field, units, 0);
+  return NULL;
+}
+
+static const char *vtracker_pack_field(uint32_t parent_tag, uint32_t field, const char **units)
+{
+  *units = "";
+  if (parent_tag == 5 || parent_tag == 9) /* boundary, track history: locations */
+    return pack_field_0903(parent_tag, field, units, 0);
+  if (parent_tag == 10 || parent_tag == 11)
+    return pack_field_0903(parent_tag, field, units, parent_tag == 10 ? 1 : 2);
+  return NULL;
+}
+
 /* A set nested in VMTI: no key, no checksum, no version or time item. */
-#define NESTED_SET(var, kind_, name_, tags_, pdec, penc)                    \
+#define NESTED_SET(var, kind_, name_, tags_, pdec, penc, pfield)            \
   const vg__klv_setdef var = {.kind = kind_, .name = name_, .tags = tags_,   \
                               .ntags = sizeof tags_ / sizeof tags_[0],      \
-                              .pack_dec = pdec, .pack_enc = penc}
+                              .pack_dec = pdec, .pack_enc = penc, .pack_field = pfield}
 
-NESTED_SET(vg__klv_st0903_vtarget, VG_KLV_KIND_ST0903_VTARGET, "ST 0903 VTarget", vtarget_tags, vtarget_pack_dec, vtarget_pack_enc);
+NESTED_SET(vg__klv_st0903_vtarget, VG_KLV_KIND_ST0903_VTARGET, "ST 0903 VTarget", vtarget_tags, vtarget_pack_dec, vtarget_pack_enc, vtarget_pack_field);
 
 /* ---- Algorithm LS ---------------------------------------------------------------------- */
 
@@ -608,7 +648,7 @@ static const vg_klv_tagdef algorithm_tags[] = {
     T_U(5, 1, 8, 0.0, 0.0, "num_frames", "Number of Frames", ""),
 };
 
-NESTED_SET(vg__klv_st0903_algorithm, VG_KLV_KIND_ST0903_ALGORITHM, "ST 0903 Algorithm", algorithm_tags, NULL, NULL);
+NESTED_SET(vg__klv_st0903_algorithm, VG_KLV_KIND_ST0903_ALGORITHM, "ST 0903 Algorithm", algorithm_tags, NULL, NULL, NULL);
 
 /* ---- Ontology LS ----------------------------------------------------------------------- */
 
@@ -621,7 +661,7 @@ static const vg_klv_tagdef ontology_tags[] = {
     T_S(6, 0, "label", "Label"),
 };
 
-NESTED_SET(vg__klv_st0903_ontology, VG_KLV_KIND_ST0903_ONTOLOGY, "ST 0903 Ontology", ontology_tags, NULL, NULL);
+NESTED_SET(vg__klv_st0903_ontology, VG_KLV_KIND_ST0903_ONTOLOGY, "ST 0903 Ontology", ontology_tags, NULL, NULL, NULL);
 
 /* ---- VTracker LS ----------------------------------------------------------------------- */
 
@@ -641,7 +681,7 @@ static const vg_klv_tagdef vtracker_tags[] = {
     T_U(12, 1, 3, 0.0, 0.0, "algorithm_id", "Algorithm ID", ""),
 };
 
-NESTED_SET(vg__klv_st0903_vtracker, VG_KLV_KIND_ST0903_VTRACKER, "ST 0903 VTracker", vtracker_tags, vtracker_pack_dec, vtracker_pack_enc);
+NESTED_SET(vg__klv_st0903_vtracker, VG_KLV_KIND_ST0903_VTRACKER, "ST 0903 VTracker", vtracker_tags, vtracker_pack_dec, vtracker_pack_enc, vtracker_pack_field);
 
 /* ---- VObject LS ------------------------------------------------------------------------ */
 
@@ -653,7 +693,7 @@ static const vg_klv_tagdef vobject_tags[] = {
     T_I(4, 1, 0, 2, 0.0, 100.0, "confidence", "Confidence", "%"),
 };
 
-NESTED_SET(vg__klv_st0903_vobject, VG_KLV_KIND_ST0903_VOBJECT, "ST 0903 VObject", vobject_tags, NULL, NULL);
+NESTED_SET(vg__klv_st0903_vobject, VG_KLV_KIND_ST0903_VOBJECT, "ST 0903 VObject", vobject_tags, NULL, NULL, NULL);
 
 /* ---- VFeature LS ----------------------------------------------------------------------- */
 
@@ -662,7 +702,7 @@ static const vg_klv_tagdef vfeature_tags[] = {
     T_S(2, 0, "schema_feature", "Schema Feature"),
 };
 
-NESTED_SET(vg__klv_st0903_vfeature, VG_KLV_KIND_ST0903_VFEATURE, "ST 0903 VFeature", vfeature_tags, NULL, NULL);
+NESTED_SET(vg__klv_st0903_vfeature, VG_KLV_KIND_ST0903_VFEATURE, "ST 0903 VFeature", vfeature_tags, NULL, NULL, NULL);
 
 /* ---- VChip LS -------------------------------------------------------------------------- */
 
@@ -672,4 +712,4 @@ static const vg_klv_tagdef vchip_tags[] = {
     T_B(3, 0, 0, "embedded_image", "Embedded Image"),
 };
 
-NESTED_SET(vg__klv_st0903_vchip, VG_KLV_KIND_ST0903_VCHIP, "ST 0903 VChip", vchip_tags, NULL, NULL);
+NESTED_SET(vg__klv_st0903_vchip, VG_KLV_KIND_ST0903_VCHIP, "ST 0903 VChip", vchip_tags, NULL, NULL, NULL);

@@ -116,6 +116,27 @@ static void reference_packet(void **st)
     assert_non_null(doc);
     assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "checksum"), "status")), "valid");
     assert_int_equal(json_array_size(json_object_get(doc, "items")), 140);
+    {
+      /* Pack fields and ST 0102 codes are named. */
+      json_t *items = json_object_get(doc, "items"), *fr = NULL, *sec = NULL, *x;
+      size_t k;
+      json_array_foreach(items, k, x)
+      {
+        json_int_t t = json_integer_value(json_object_get(x, "tag"));
+        if (t == 127)
+          fr = json_object_get(x, "value");
+        if (t == 48)
+          sec = json_object_get(x, "value");
+      }
+      assert_non_null(fr);
+      assert_non_null(sec);
+      assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(fr, "items"), 0), "key")),
+                          "numerator");
+      assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(fr, "items"), 1), "value")),
+                       1001);
+      assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(sec, "items"), 0), "meaning")),
+                          "UNCLASSIFIED");
+    }
     json_decref(doc);
     vg_buf_free(&jb);
   }

@@ -366,6 +366,9 @@ typedef enum vg_klv_pose_field {
   VG_POSE_FRAME_CENTER_ELEV_MSL, VG_POSE_FRAME_CENTER_HAE,
   VG_POSE_CORNERS,         /**< corner_lat/lon, full (82-89) or frame centre + offsets (26-33) */
   VG_POSE_PLATFORM_DESIGNATION,
+  VG_POSE_SENSOR_ABS_AZ,   /**< EG 0104 Angle to North */
+  VG_POSE_SENSOR_ABS_EL,   /**< EG 0104 Obliquity Angle */
+  VG_POSE_SENSOR_ABS_ROLL, /**< EG 0104 Sensor Roll Angle */
   VG_POSE__COUNT
 } vg_klv_pose_field;
 
@@ -390,6 +393,13 @@ typedef struct vg_klv_pose {
   double corner_lat[4], corner_lon[4];                      /**< deg, points 1..4 */
   int corners_full;                                         /**< 1 from tags 82-89, 0 from offsets */
   char platform_designation[64];                            /**< NUL-terminated, cut if longer */
+  /**
+   * Line of sight against true north and the local horizontal, as EG 0104
+   * carries it (Angle to North, Obliquity, Sensor Roll; deg). ST 0601 gives
+   * the sensor relative to the platform instead (sensor_rel_*), and the
+   * geometry module turns either into a ray.
+   */
+  double sensor_abs_az, sensor_abs_el, sensor_abs_roll;
 } vg_klv_pose;
 
 /** Fills @p out from a decoded ST 0601 or EG 0104 packet. @return VG_OK or VG_E_UNSUPPORTED. */

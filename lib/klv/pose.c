@@ -2,6 +2,8 @@
  * The pose record: the fields of a metadata packet that place the sensor and
  * its footprint, in natural units, from ST 0601 or from EG 0104 (whose items
  * carry the ST 0601 tag numbers of the same meaning, see eg0104.c).
+ * EG 0104 also gives the line of sight against north and the horizon
+ * (pseudo-tags 1001-1003), kept apart from the relative angles.
  * Precedence: full-range items over short ones (90/91 over 6/7), ellipsoid
  * heights (75, 104, 78) kept apart from MSL ones (15, 25); full corners
  * (82-89) over offset corners (26-33). Specials and out-of-range codes leave
@@ -59,6 +61,11 @@ int vg_klv_pose_from_packet(vg_klv_pose *out, const vg_klv_packet *pkt)
   put(&p, VG_POSE_FRAME_CENTER_LON, &p.frame_center_lon, s, 24, 0);
   put(&p, VG_POSE_FRAME_CENTER_ELEV_MSL, &p.frame_center_elev_msl, s, 25, 0);
   put(&p, VG_POSE_FRAME_CENTER_HAE, &p.frame_center_hae, s, 78, 0);
+  if (pkt->kind == VG_KLV_KIND_EG0104) { /* earth-referenced pointing (eg0104.c pseudo-tags) */
+    put(&p, VG_POSE_SENSOR_ABS_AZ, &p.sensor_abs_az, s, 1002, 0);
+    put(&p, VG_POSE_SENSOR_ABS_EL, &p.sensor_abs_el, s, 1003, 0);
+    put(&p, VG_POSE_SENSOR_ABS_ROLL, &p.sensor_abs_roll, s, 1001, 0);
+  }
 
   for (i = 0, ok = 1; i < 8 && ok; i++)
     ok = get(s, (uint32_t)(82 + i), &v[i]);

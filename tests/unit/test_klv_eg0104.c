@@ -405,6 +405,12 @@ static void test_pose(void **state)
   assert_false(vg_klv_pose_has(&pose, VG_POSE_SENSOR_REL_EL));
   assert_true(must_find(p, 1002)->v.f == (double)-1.964837f);
   assert_true(must_find(p, 1003)->v.f == (double)-35.347736f);
+  /* ... but carried into the pose as the absolute pointing. */
+  assert_true(vg_klv_pose_has(&pose, VG_POSE_SENSOR_ABS_AZ));
+  assert_true(pose.sensor_abs_az == (double)-1.964837f);
+  assert_true(vg_klv_pose_has(&pose, VG_POSE_SENSOR_ABS_EL));
+  assert_true(pose.sensor_abs_el == (double)-35.347736f);
+  assert_false(vg_klv_pose_has(&pose, VG_POSE_SENSOR_ABS_ROLL));
   expect_encode(p, pkt.data, pkt.len);
   free(copy);
   vg_klv_decoder_free(d);

@@ -151,6 +151,10 @@ static int write_summary(const summary *s, const vg_klv_scan_stats *st, const ch
     vg_jw_obj_end(&w);
   }
   vg_jw_obj_end(&w);
+  if (s->tags_other) {
+    vg_jw_key(&w, "items_with_other_tags"); /* tags >= 2048, unknown EG 0104 keys */
+    vg_jw_uint(&w, s->tags_other);
+  }
   vg_jw_key(&w, "errors");
   vg_jw_arr_begin(&w);
   for (size_t i = 0; i < s->nerrs; i++) {

@@ -28,7 +28,11 @@ extern "C" {
 #define VG_KLV_MAX_DEPTH 6
 /** Most items in one local set or series. */
 #define VG_KLV_MAX_ITEMS 65536
-/** Bytes the stream scanner searches for a key after garbage before it gives the bytes up as lost. */
+/**
+ * Input the scanner holds beyond one maximal packet: the most a caller may
+ * feed between drains (vg_klv_scanner_feed fails with VG_E_LIMIT past it).
+ * While resynchronising the scanner keeps only the last 3 bytes of garbage.
+ */
 #define VG_KLV_RESYNC_WINDOW ((size_t)1 << 20)
 
 /* ---- what a packet is ---------------------------------------------------------- */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "klv/klv_int.h"
 #include "vigia/klv.h"
 
 typedef struct edge {
@@ -451,6 +452,67 @@ static void bad_length_written_back(void **st)
   vg_klv_decoder_free(d);
 }
 
+/* Named limits at their boundaries. */
+static void limits_at_boundary(void **st)
+{
+  uint8_t hdr[16 + 9];
+  vg_klv_decoder *d;
+  const vg_klv_packet *p;
+  size_t used;
+  uint64_t v;
+  (void)st;
+  assert_int_equal(vg_klv_decoder_new(&d, NULL), VG_OK);
+  memcpy(hdr, vg_klv_kind_key(VG_KLV_KIND_ST0601), 16);
+  /* VG_KLV_MAX_VALUE exactly: legal, so only more bytes are missing. */
+  v = VG_KLV_MAX_VALUE;
+  hdr[16] = 0x84;
+  for (int i = 0; i < 4; i++)
+    hdr[17 + i] = (uint8_t)(v >> (8 * (3 - i)));
+  assert_int_equal(vg_klv_decode(d, &p, hdr, 21, &used), VG_E_TRUNCATED);
+  /* One more: refused by name, nothing allocated. */
+  v = VG_KLV_MAX_VALUE + 1;
+  for (int i = 0; i < 4; i++)
+    hdr[17 + i] = (uint8_t)(v >> (8 * (3 - i)));
+  assert_int_equal(vg_klv_decode(d, &p, hdr, 21, &used), VG_E_LIMIT);
+  assert_non_null(strstr(vg_error_last(), "VG_KLV_MAX_VALUE"));
+  vg_klv_decoder_free(d);
+
+  /* VG_KLV_MAX_DEPTH: a set at the maximum depth is refused. */
+  {
+    static const uint8_t set[] = {0x41, 0x01, 0x11};
+    vg__arena a;
+    vg__klv_ctx c;
+    vg_klv_set out;
+    vg__arena_init(&a);
+    c.arena = &a;
+    c.base = set;
+    c.pflags = 0;
+    c.depth = VG_KLV_MAX_DEPTH - 1;
+    assert_int_equal(vg__klv_set_decode(&c, VG_KLV_KIND_ST0601, set, sizeof set, &out), VG_OK);
+    c.depth = VG_KLV_MAX_DEPTH;
+    assert_int_equal(vg__klv_set_decode(&c, VG_KLV_KIND_ST0601, set, sizeof set, &out), VG_E_LIMIT);
+    vg__arena_free(&a);
+  }
+
+  /* VG_KLV_MAX_ITEMS: 65536 zero-length items decode, 65537 are refused. */
+  {
+    size_t n = (size_t)VG_KLV_MAX_ITEMS + 1;
+    uint8_t *set = malloc(2 * n);
+    vg_klv_decoder *d2;
+    const vg_klv_set *out;
+    for (size_t i = 0; i < n; i++) {
+      set[2 * i] = 0x03; /* Mission ID, empty */
+      set[2 * i + 1] = 0x00;
+    }
+    assert_int_equal(vg_klv_decoder_new(&d2, NULL), VG_OK);
+    assert_int_equal(vg_klv_decode_set(d2, &out, VG_KLV_KIND_ST0601, set, 2 * (n - 1)), VG_OK);
+    assert_int_equal(out->n, VG_KLV_MAX_ITEMS);
+    assert_int_equal(vg_klv_decode_set(d2, &out, VG_KLV_KIND_ST0601, set, 2 * n), VG_E_LIMIT);
+    vg_klv_decoder_free(d2);
+    free(set);
+  }
+}
+
 static void ber_writer(void **st)
 {
   vg_buf b;
@@ -490,7 +552,7 @@ int test_klv_core_run(void)
     cmocka_unit_test(edge_tags),                cmocka_unit_test(edge_values),
     cmocka_unit_test(edge_stream_cases),        cmocka_unit_test(encoder_builds_packet),
     cmocka_unit_test(encoder_never_writes_66),  cmocka_unit_test(ber_writer),
-    cmocka_unit_test(bad_length_written_back),
+    cmocka_unit_test(bad_length_written_back), cmocka_unit_test(limits_at_boundary),
     cmocka_unit_test(checksum_known),
   };
   return cmocka_run_group_tests_name("klv.core", tests, setup, teardown);

@@ -208,6 +208,20 @@ static void empty_stream(void **st)
   vg_klv_scanner_free(s);
 }
 
+static void feed_limit(void **st)
+{
+  /* The scanner holds one maximal packet plus VG_KLV_RESYNC_WINDOW of input. */
+  size_t cap = (size_t)VG_KLV_MAX_VALUE + 32 + VG_KLV_RESYNC_WINDOW;
+  uint8_t *zeros = calloc(1, cap + 1);
+  vg_klv_scanner *s;
+  (void)st;
+  assert_int_equal(vg_klv_scanner_new(&s, NULL), VG_OK);
+  assert_int_equal(vg_klv_scanner_feed(s, zeros, cap), VG_OK);
+  assert_int_equal(vg_klv_scanner_feed(s, zeros, 1), VG_E_LIMIT);
+  vg_klv_scanner_free(s);
+  free(zeros);
+}
+
 static void unknown_keys_kept(void **st)
 {
   uint8_t b[64];
@@ -234,7 +248,7 @@ int test_klv_scan_run(void)
     cmocka_unit_test(chunk_sizes),    cmocka_unit_test(garbage_then_packet),
     cmocka_unit_test(corruption_recovery), cmocka_unit_test(truncated_tail),
     cmocka_unit_test(strict_stops),   cmocka_unit_test(unknown_keys_kept),
-    cmocka_unit_test(empty_stream),
+    cmocka_unit_test(empty_stream),   cmocka_unit_test(feed_limit),
   };
   return cmocka_run_group_tests_name("klv.scan", tests, NULL, NULL);
 }

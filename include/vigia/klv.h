@@ -346,7 +346,7 @@ int vg_klv_put_ber_len(vg_buf *out, uint64_t len);
 /** Appends a minimal BER-OID. */
 int vg_klv_put_ber_oid(vg_buf *out, uint32_t v);
 
-/** Builds a real-valued item for @p tag of @p kind (for encoders building packets). */
+/** Builds a real-valued item for @p tag (for encoders building packets); its table gives the format. */
 vg_klv_item vg_klv_item_real(uint32_t tag, double v);
 vg_klv_item vg_klv_item_uint(uint32_t tag, uint64_t v);
 vg_klv_item vg_klv_item_int(uint32_t tag, int64_t v);

@@ -126,7 +126,7 @@ static void junk(vg_klv_scanner *s, size_t n)
 
 /*
  * Looks for the next plausible key from pos+from. Returns its index relative
- * to pos, or -1 with *keep = bytes at the end that might start a key.
+ * to pos, or -1 when there is none in the bytes at hand.
  */
 static long find_key(const uint8_t *p, size_t n, size_t from)
 {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "klv_int.h"
+#include "util/utf8.h"
 
 /* ---- arena ------------------------------------------------------------------- */
 
@@ -207,39 +208,9 @@ int vg__klv_smap_encode(double lo, double hi, double v, size_t n, int64_t *x)
 
 static int utf8_valid(const uint8_t *s, size_t n)
 {
-  size_t i = 0;
-  while (i < n) {
-    uint8_t c = s[i];
-    size_t k;
-    uint32_t cp;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-      k = 1;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      k = 2;
-      cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      k = 3;
-      cp = c & 0x07;
-    } else {
+  for (size_t i = 0, k; i < n; i += k)
+    if ((k = vg__util_utf8_len(s + i, n - i)) == 0)
       return 0;
-    }
-    if (k > n - i - 1)
-      return 0;
-    for (size_t j = 1; j <= k; j++) {
-      if ((s[i + j] & 0xc0) != 0x80)
-        return 0;
-      cp = cp << 6 | (s[i + j] & 0x3f);
-    }
-    if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-      return 0;
-    i += k + 1;
-  }
   return 1;
 }
 

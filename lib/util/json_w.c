@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/utf8.h"
 #include "vigia/util.h"
 
 static void put(vg_jw *w, const void *p, size_t n)
@@ -86,10 +87,9 @@ void vg_jw_obj_end(vg_jw *w) { close_(w, '}'); }
 void vg_jw_arr_begin(vg_jw *w) { open_(w, '['); }
 void vg_jw_arr_end(vg_jw *w) { close_(w, ']'); }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t vg__util_utf8_len(const uint8_t *s, size_t n)
 {
-  unsigned char c = s[0];
+  uint8_t c = s[0];
   size_t need;
   uint32_t cp;
   if (c < 0x80)
@@ -150,7 +150,7 @@ static void write_string(vg_jw *w, const char *s, size_t n)
       run = i;
       continue;
     }
-    l = utf8_len(p + i, n - i);
+    l = vg__util_utf8_len(p + i, n - i);
     if (l == 0) {
       put(w, p + run, i - run);
       puts_(w, "\xef\xbf\xbd"); /* U+FFFD replacement character */

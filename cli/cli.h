@@ -17,5 +17,9 @@ typedef struct vg_cmd {
 
 int vg_cmd_klv(int argc, char **argv);
 void vg_cmd_klv_help(void);
+int vg_cmd_probe(int argc, char **argv);
+void vg_cmd_probe_help(void);
+int vg_cmd_frames(int argc, char **argv);
+void vg_cmd_frames_help(void);
 
 #endif

@@ -6,8 +6,12 @@
 #include "vigia/util.h"
 
 static const vg_cmd k_cmds[] = {
-  {"klv", "decode a raw KLV stream (MISB ST 0601/0102/0903, EG 0104) to JSON Lines", vg_cmd_klv,
+  {"klv", "decode KLV (MISB ST 0601/0102/0903, EG 0104) from a raw stream or a TS to JSON Lines", vg_cmd_klv,
    vg_cmd_klv_help},
+  {"probe", "what a video file or stream holds: programs, streams, KLV carriage, damage", vg_cmd_probe,
+   vg_cmd_probe_help},
+  {"frames", "decode video frames to PNG with the aligned sensor pose of each (JSON)", vg_cmd_frames,
+   vg_cmd_frames_help},
 };
 #define NCMDS (sizeof k_cmds / sizeof k_cmds[0])
 

@@ -288,6 +288,8 @@ typedef struct vg_klv_scan_stats {
   uint64_t resyncs;          /**< times the scanner lost and found the stream */
   uint64_t truncated_tail;   /**< bytes of an incomplete packet at end of input */
   uint64_t unknown_keys;     /**< packets with a key vigia does not decode (returned raw) */
+  uint64_t gaps;             /**< discontinuities declared by the caller (vg_klv_scanner_gap) */
+  uint64_t gap_bytes;        /**< bytes of unfinished packets dropped at those discontinuities */
 } vg_klv_scan_stats;
 
 /** One problem the scanner met, with its byte offset. */
@@ -314,6 +316,14 @@ void vg_klv_scanner_free(vg_klv_scanner *s);
 int vg_klv_scanner_feed(vg_klv_scanner *s, const uint8_t *buf, size_t len);
 /** Declares the end of the stream: a partial packet left is counted as truncated. */
 void vg_klv_scanner_finish(vg_klv_scanner *s);
+/**
+ * Declares that bytes are missing at this point of the stream (a lost TS
+ * packet, a PES cut short). Call after draining with vg_klv_scanner_next().
+ * The unfinished packet held is dropped and counted (gap_bytes), and the
+ * scanner searches for the next key instead of reading the bytes that follow
+ * as the rest of that packet.
+ */
+void vg_klv_scanner_gap(vg_klv_scanner *s);
 /**
  * Returns the next packet. @return VG_OK with *out set (borrowed until the next
  * call), VG_E_TRUNCATED when more bytes are needed (or, after finish, the
@@ -418,6 +428,8 @@ static inline int vg_klv_pose_has(const vg_klv_pose *p, vg_klv_pose_field f)
 
 /** Writes @p pkt as one JSON object (tags, names, values with units, flags, checksum). */
 int vg_klv_packet_to_json(vg_jw *w, const vg_klv_packet *pkt);
+/** The members of that object without its braces, for callers that add their own (stream, PTS). */
+int vg_klv_packet_json_fields(vg_jw *w, const vg_klv_packet *pkt);
 /** Names of the set flags of an item, comma-separated into @p dst. */
 size_t vg_klv_item_flag_names(char *dst, size_t cap, unsigned flags);
 /** Name of a special value ("out_of_range", "+inf", ...). Static. */

@@ -197,11 +197,10 @@ static void write_set(vg_jw *w, const vg_klv_set *set, int depth, pack_ctx pc)
   vg_jw_obj_end(w);
 }
 
-int vg_klv_packet_to_json(vg_jw *w, const vg_klv_packet *pkt)
+int vg_klv_packet_json_fields(vg_jw *w, const vg_klv_packet *pkt)
 {
   static const char *const ck[] = {"none", "valid", "invalid", "missing"};
   char tmp[16];
-  vg_jw_obj_begin(w);
   vg_jw_key(w, "offset");
   vg_jw_uint(w, pkt->offset);
   vg_jw_key(w, "bytes");
@@ -244,6 +243,14 @@ int vg_klv_packet_to_json(vg_jw *w, const vg_klv_packet *pkt)
       write_item(w, pkt->set.kind, &pkt->set.items[i], 0, (pack_ctx){NULL, 0, 0});
     vg_jw_arr_end(w);
   }
-  vg_jw_obj_end(w);
   return w->err;
+}
+
+int vg_klv_packet_to_json(vg_jw *w, const vg_klv_packet *pkt)
+{
+  int rc;
+  vg_jw_obj_begin(w);
+  rc = vg_klv_packet_json_fields(w, pkt);
+  vg_jw_obj_end(w);
+  return rc;
 }

@@ -117,6 +117,21 @@ int vg_klv_scanner_feed(vg_klv_scanner *s, const uint8_t *buf, size_t len)
 
 void vg_klv_scanner_finish(vg_klv_scanner *s) { s->finished = 1; }
 
+void vg_klv_scanner_gap(vg_klv_scanner *s)
+{
+  size_t held = s->buf.len - s->pos;
+  s->st.gaps++;
+  if (held) {
+    s->st.gap_bytes += held;
+    event(s, s->base + s->pos, VG_E_TRUNCATED,
+          "bytes missing after offset %llu: unfinished packet of %zu bytes dropped",
+          (unsigned long long)(s->base + s->pos), held);
+    s->pos += held;
+  }
+  /* What follows a gap is most likely the middle of a packet: search, don't trust. */
+  s->synced = 0;
+}
+
 /* Skips n bytes as junk. */
 static void junk(vg_klv_scanner *s, size_t n)
 {

@@ -53,5 +53,8 @@ int test_klv_st0102_run(void);
 int test_klv_st0903_run(void);
 int test_klv_eg0104_run(void);
 int test_klv_scan_run(void);
+int test_fmv_data_run(void);
+int test_fmv_synth_run(void);
+int test_fmv_align_run(void);
 
 #endif

@@ -140,6 +140,8 @@ int vg_fmv_probe_run(vg_fmv_probe *out, vg_fmv_source *src, const vg_fmv_demux_o
     memcpy(p.streams, ss, ns * sizeof *ss);
   p.nstreams = ns;
   p.stats = *vg_fmv_demux_stats_get(d);
+  if (p.bytes < 0) /* live input: what was read */
+    p.bytes = (int64_t)p.stats.bytes;
   if (p.stats.packet_size)
     snprintf(p.format, sizeof p.format, "mpegts");
   for (size_t i = 0; i < ns; i++) {

@@ -112,6 +112,7 @@ static void fd_close(void *ctx)
 /* ---- libavformat protocol (live URLs) ---- */
 typedef struct av_src {
   AVIOContext *io;
+  uint64_t got; /* bytes received so far */
   int rtp;
   int have_seq;
   uint16_t seq;
@@ -151,6 +152,22 @@ static long rtp_payload(const uint8_t *p, size_t n, size_t *plen, uint16_t *seq)
   return (long)rd_pos(&r);
 }
 
+/*
+ * A live feed has no end marker: once data has come, a read that times out
+ * (the URL's timeout option) or fails is the end of the stream, said in the
+ * log. Before any data it is an error.
+ */
+static ssize_t live_error(av_src *a, int k)
+{
+  char e[128];
+  av_strerror(k, e, sizeof e);
+  if (a->got) {
+    vg_log(VG_LOG_INFO, "fmv", "live input ends after %llu bytes: %s", (unsigned long long)a->got, e);
+    return 0;
+  }
+  return vg_error_set(VG_E_IO, "read: %s (nothing received)", e);
+}
+
 static ssize_t av_read(void *ctx, uint8_t *buf, size_t n)
 {
   av_src *a = ctx;
@@ -159,11 +176,9 @@ static ssize_t av_read(void *ctx, uint8_t *buf, size_t n)
     k = avio_read_partial(a->io, buf, n > INT32_MAX ? INT32_MAX : (int)n);
     if (k == AVERROR_EOF || k == 0)
       return 0;
-    if (k < 0) {
-      char e[128];
-      av_strerror(k, e, sizeof e);
-      return vg_error_set(VG_E_IO, "read: %s", e);
-    }
+    if (k < 0)
+      return live_error(a, k);
+    a->got += (uint64_t)k;
     return k;
   }
   for (;;) {
@@ -174,11 +189,9 @@ static ssize_t av_read(void *ctx, uint8_t *buf, size_t n)
     k = avio_read_partial(a->io, a->dgram, SRC_DGRAM_MAX);
     if (k == AVERROR_EOF || k == 0)
       return 0;
-    if (k < 0) {
-      char e[128];
-      av_strerror(k, e, sizeof e);
-      return vg_error_set(VG_E_IO, "read: %s", e);
-    }
+    if (k < 0)
+      return live_error(a, k);
+    a->got += (uint64_t)k;
     off = rtp_payload(a->dgram, (size_t)k, &plen, &seq);
     if (off < 0) {
       off = 0;

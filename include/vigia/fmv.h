@@ -137,9 +137,11 @@ typedef struct vg_fmv_klv {
   int64_t pts;                /**< PTS of the PES the packet starts in, or VG_FMV_NOPTS */
   /**
    * Position in the multiplex, as a time: the DTS (or PTS) of the first video
-   * PES of the same program that starts after the packet's PES; a real-time
-   * encoder muxes metadata ahead of the frame it describes. VG_FMV_NOPTS until
-   * that video PES arrives (the reader fills it then) or when there is no video.
+   * PES of the same program that starts after the PES the packet starts in (a
+   * real-time encoder muxes metadata ahead of the frame it describes).
+   * Packets without a PTS are held until it is known (at most one video PES);
+   * others carry it when it was known as they were handed out. VG_FMV_NOPTS
+   * when there is none (no video, end of input).
    */
   int64_t mux_pts;
   uint64_t ts_offset;         /**< byte offset in the input of the TS packet that starts the PES */

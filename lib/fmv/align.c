@@ -142,11 +142,12 @@ static double lerp(double a, double b, double w, int wrap)
   return a + w * d;
 }
 
-/* out = a + w (b - a), field by field; fields in one only come from the nearer. */
+/* out = a + w (b - a), field by field; a field only one packet has comes from that packet. */
 static void pose_lerp(vg_klv_pose *out, const vg_klv_pose *a, const vg_klv_pose *b, double w)
 {
-  const vg_klv_pose *near = w < 0.5 ? a : b;
-  *out = *near;
+  const vg_klv_pose *near = w < 0.5 ? a : b, *far = w < 0.5 ? b : a;
+  *out = *far;
+  pose_merge(out, near); /* the nearer packet's fields win; the far one's fill the rest */
   for (size_t i = 0; i < NFIELDS; i++) {
     const fdesc *fd = &k_fields[i];
     if (vg_klv_pose_has(a, fd->f) && vg_klv_pose_has(b, fd->f))
@@ -161,6 +162,18 @@ static void pose_lerp(vg_klv_pose *out, const vg_klv_pose *a, const vg_klv_pose 
     }
   out->present = a->present | b->present;
 }
+
+/*
+ * Time stamps vigia places on the line: below 2^60 µs (36,000 years). A corrupt
+ * packet (lenient mode hands out packets whose checksum failed) can carry
+ * anything; beyond this it is not placed, so key arithmetic cannot overflow.
+ */
+#define TL_MAX_TIME_US ((int64_t)1 << 60)
+/* PTS beyond this (±2^52 ticks, 1600 years) are saturated before arithmetic. */
+#define TL_MAX_PTS ((int64_t)1 << 52)
+
+static int64_t clamp_pts(int64_t pts) { return pts > TL_MAX_PTS ? TL_MAX_PTS : pts < -TL_MAX_PTS ? -TL_MAX_PTS : pts; }
+static int64_t pts_to_us(int64_t pts) { return (int64_t)llround((double)clamp_pts(pts) * (1e6 / 90000.0)); }
 
 const char *vg_fmv_align_name(vg_fmv_align a)
 {
@@ -178,7 +191,9 @@ int vg_fmv_timeline_new(vg_fmv_timeline **out, const vg_fmv_timeline_opts *opts)
     t->opts.max_age_s = VG_FMV_DEFAULT_MAX_AGE_S;
   t->pid = t->opts.pid;
   if (t->opts.have_offset) {
-    t->offset_us = t->opts.offset_us;
+    t->offset_us = t->opts.offset_us > TL_MAX_TIME_US    ? TL_MAX_TIME_US
+                   : t->opts.offset_us < -TL_MAX_TIME_US ? -TL_MAX_TIME_US
+                                                         : t->opts.offset_us;
     t->offset_frozen = 1;
   }
   *out = t;
@@ -209,10 +224,11 @@ static void freeze_offset(vg_fmv_timeline *t)
     return; /* nothing to go on: offset 0 (frames and packets cannot be related better) */
   memcpy(s, t->samples, t->nsamples * sizeof *s);
   qsort(s, t->nsamples, sizeof *s, cmp_i64);
-  t->offset_us = t->nsamples % 2 ? s[t->nsamples / 2] : s[t->nsamples / 2 - 1] / 2 + s[t->nsamples / 2] / 2;
+  /* samples are bounded (plausible time stamps only), so the difference cannot overflow */
+  t->offset_us = t->nsamples % 2 ? s[t->nsamples / 2]
+                                 : s[t->nsamples / 2 - 1] + (s[t->nsamples / 2] - s[t->nsamples / 2 - 1]) / 2;
 }
 
-static int64_t pts_to_us(int64_t pts) { return (int64_t)llround((double)pts * (1e6 / 90000.0)); }
 
 int vg_fmv_timeline_add(vg_fmv_timeline *t, const vg_fmv_klv *k)
 {
@@ -246,10 +262,10 @@ int vg_fmv_timeline_add(vg_fmv_timeline *t, const vg_fmv_klv *k)
   case TL_PTS:
     if (k->pts == VG_FMV_NOPTS)
       return VG_OK; /* a PES without PTS in a stream that has them: cannot be placed */
-    ent.key = k->pts;
+    ent.key = clamp_pts(k->pts);
     break;
   case TL_TIMESTAMP:
-    if (!vg_klv_pose_has(&pose, VG_POSE_TIME))
+    if (!vg_klv_pose_has(&pose, VG_POSE_TIME) || pose.time_us > (uint64_t)TL_MAX_TIME_US)
       return VG_OK;
     ent.key = (int64_t)pose.time_us;
     if (!t->offset_frozen && k->mux_pts != VG_FMV_NOPTS && t->nsamples < VG_FMV_OFFSET_SAMPLES) {
@@ -261,7 +277,7 @@ int vg_fmv_timeline_add(vg_fmv_timeline *t, const vg_fmv_klv *k)
   default:
     if (k->mux_pts == VG_FMV_NOPTS)
       return VG_OK;
-    ent.key = k->mux_pts;
+    ent.key = clamp_pts(k->mux_pts);
     break;
   }
   if (t->n == VG_FMV_TIMELINE_MAX) {
@@ -294,7 +310,7 @@ static int64_t query_key(vg_fmv_timeline *t, int64_t pts)
     freeze_offset(t);
     return pts_to_us(pts) + t->offset_us;
   }
-  return pts;
+  return clamp_pts(pts);
 }
 
 static double key_seconds(const vg_fmv_timeline *t, int64_t dk)
@@ -312,7 +328,7 @@ int vg_fmv_timeline_covers(const vg_fmv_timeline *t, int64_t pts)
       return 0;
     q = pts_to_us(pts) + (t->offset_frozen ? t->offset_us : 0);
   } else {
-    q = pts;
+    q = clamp_pts(pts);
   }
   return t->e[t->n - 1].key >= q;
 }
@@ -350,9 +366,9 @@ int vg_fmv_timeline_at(vg_fmv_timeline *t, int64_t pts, vg_fmv_frame_meta *m)
   if (lo < t->n)
     b = &t->e[lo];
   /* On a packet (within a millisecond: PTS rounding, 1 µs time stamp steps): that packet, not a blend. */
-  if (a && b && (b->key - q) * 1000 <= unit && (b->key - q) < (q - a->key))
+  if (a && b && b->key - q <= unit / 1000 && b->key - q < q - a->key)
     a = NULL;
-  else if (a && b && (q - a->key) * 1000 <= unit)
+  else if (a && b && q - a->key <= unit / 1000)
     b = NULL;
   if (a && b) {
     double gap = key_seconds(t, b->key - a->key), da = key_seconds(t, q - a->key);
@@ -383,7 +399,7 @@ int vg_fmv_timeline_at(vg_fmv_timeline *t, int64_t pts, vg_fmv_frame_meta *m)
     m->age_s = age;
     m->seq0 = m->seq1 = e->seq;
     /* Exactly on a packet (within a millisecond) counts as aligned, not held. */
-    if (llabs(q - e->key) * 1000 <= unit)
+    if (llabs(q - e->key) <= unit / 1000)
       m->align = t->mode == TL_PTS ? VG_FMV_ALIGN_PTS : t->mode == TL_TIMESTAMP ? VG_FMV_ALIGN_TIMESTAMP
                                                                                  : VG_FMV_ALIGN_MUX;
     else

@@ -72,6 +72,7 @@ enum { PID_NONE = 0, PID_PAT, PID_PMT, PID_ES };
 typedef struct mark {
   uint64_t fed;   /* scanner stream offset where the PES payload starts */
   int64_t pts;
+  int64_t mux;    /* DTS of the first video PES of the program that starts after this PES */
   uint64_t ts_off;
 } mark;
 
@@ -389,8 +390,10 @@ int vg_fmv_demux_damaged(const vg_fmv_demux *d)
 
 /* ---- output queue ---- */
 
-static int q_push(vg_fmv_demux *d, const vg_klv_packet *pkt, pidst *p, int64_t pts, uint64_t ts_off)
+static int q_push(vg_fmv_demux *d, const vg_klv_packet *pkt, pidst *p, const mark *m)
 {
+  int64_t pts = m ? m->pts : VG_FMV_NOPTS;
+  uint64_t ts_off = m ? m->ts_off : 0;
   vg_fmv_stream *s = stream_of(d, p);
   outent *e;
   if (d->q_n >= TS_OUTQ_MAX / 2 && d->q[d->q_head].waiting) {
@@ -415,12 +418,12 @@ static int q_push(vg_fmv_demux *d, const vg_klv_packet *pkt, pidst *p, int64_t p
   e->k.stream = p->stream;
   e->k.carriage = s ? s->carriage : VG_FMV_CARRIAGE_NONE;
   e->k.pts = pts;
-  e->k.mux_pts = VG_FMV_NOPTS;
+  e->k.mux_pts = m ? m->mux : VG_FMV_NOPTS;
   e->k.ts_offset = ts_off;
   e->k.seq = d->seq++;
   e->program = s ? s->program : 0;
   /* Without a PTS the packet's time is its place in the multiplex: wait for the next video PES. */
-  e->waiting = pts == VG_FMV_NOPTS;
+  e->waiting = pts == VG_FMV_NOPTS && e->k.mux_pts == VG_FMV_NOPTS;
   if (e->waiting) {
     int video = 0;
     for (size_t i = 0; i < d->nstreams; i++)
@@ -442,6 +445,28 @@ static void q_release(vg_fmv_demux *d, uint16_t program, int64_t t)
       e->k.mux_pts = t;
     }
   }
+}
+
+/*
+ * A video PES of a program starts: it is the multiplex time of every KLV PES
+ * of the program that started before it and has none yet (packets still
+ * being assembled get it through their mark), and of queued packets waiting.
+ */
+static void mux_time(vg_fmv_demux *d, uint16_t program, int64_t t)
+{
+  for (size_t i = 0; i < d->nps; i++) {
+    pidst *p = d->ps[i];
+    const vg_fmv_stream *s = p->stream >= 0 ? &d->streams[p->stream] : NULL;
+    if (!s || s->kind != VG_FMV_ES_KLV || (program && s->program && s->program != program))
+      continue;
+    for (size_t k = p->nmarks; k > 0; k--) {
+      mark *m = &p->marks[(p->mark_head + k - 1) % TS_MARKS];
+      if (m->mux != VG_FMV_NOPTS)
+        break; /* older marks have theirs */
+      m->mux = t;
+    }
+  }
+  q_release(d, program, t);
 }
 
 int vg_fmv_demux_next(vg_fmv_demux *d, vg_fmv_klv *out)
@@ -534,7 +559,7 @@ static int drain(vg_fmv_demux *d, pidst *p)
     klv_stats(d, p, pkt);
     if (d->opts.strict && pkt->cksum != VG_KLV_CK_VALID && pkt->kind == VG_KLV_KIND_ST0601)
       continue;
-    rc = q_push(d, pkt, p, m ? m->pts : VG_FMV_NOPTS, m ? m->ts_off : 0);
+    rc = q_push(d, pkt, p, m);
     if (rc != VG_OK)
       break;
   }
@@ -695,7 +720,7 @@ static int pes_header_done(vg_fmv_demux *d, pidst *p, uint64_t off)
       s->pts_last = pts;
     }
     if (s->kind == VG_FMV_ES_VIDEO && (dts != VG_FMV_NOPTS || pts != VG_FMV_NOPTS))
-      q_release(d, s->program, dts != VG_FMV_NOPTS ? dts : pts);
+      mux_time(d, s->program, dts != VG_FMV_NOPTS ? dts : pts);
     if (s->kind == VG_FMV_ES_KLV && s->carriage == VG_FMV_CARRIAGE_ASYNC && sid == 0xFC)
       s->carriage = VG_FMV_CARRIAGE_HYBRID;
   }
@@ -781,6 +806,7 @@ static int es_packet(vg_fmv_demux *d, pidst *p, int pusi, const uint8_t *pl, siz
       m = &p->marks[(p->mark_head + p->nmarks++) % TS_MARKS];
       m->fed = p->fed;
       m->pts = p->pes_pts;
+      m->mux = VG_FMV_NOPTS;
       m->ts_off = off;
     }
   }
@@ -1167,16 +1193,52 @@ static void process(vg_fmv_demux *d)
     {
       unsigned s = d->psize;
       size_t so = sync_off(s);
-      if (left < so + TS_PKT)
-        break; /* partial packet: wait (or, at the end, count it) */
+      if (left < so + TS_PKT || (!d->finished && left < s))
+        break; /* partial packet (a 204-byte one includes its 16 check bytes): wait, or at the end count it */
+      /*
+       * A packet counts when its sync byte is followed by another one 1 or 2
+       * packets on (the next packet's own sync byte may be the damaged one).
+       * Otherwise it is the fragment a cut left: parsing it would swallow the
+       * head of the next whole packet. Near the end of input, what is there.
+       */
       if (b[pos + so] == TS_SYNC) {
-        ts_packet(d, b + pos + so, d->stage_base + pos + so);
-        pos += left >= s ? s : left;
-        d->synced = 1;
-        continue;
+        int next_ok;
+        if (left >= so + 2 * (size_t)s + 1)
+          next_ok = b[pos + so + s] == TS_SYNC || b[pos + so + 2 * s] == TS_SYNC;
+        else if (!d->finished)
+          break; /* wait for the look-ahead */
+        else
+          next_ok = left < so + (size_t)s + 1 || b[pos + so + s] == TS_SYNC;
+        if (!next_ok) {
+          /*
+           * No sync where the next packets should start. The packet is a
+           * fragment only if the rhythm starts again less than a packet after
+           * it; a whole packet followed by junk is kept.
+           */
+          size_t q0 = pos + so, lim = q0 + s, q;
+          int frag = 0;
+          if (!d->finished && lim + 2 * (size_t)s >= len)
+            break; /* cannot judge every candidate yet */
+          for (q = q0 + 1; q < lim && q < len && !frag; q++) {
+            int need = 3;
+            if (b[q] != TS_SYNC)
+              continue;
+            if (q + 2 * (size_t)s >= len)
+              need = q + s < len ? 2 : 1;
+            frag = rhythm(b, len, q, s, need);
+          }
+          next_ok = !frag;
+        }
+        if (next_ok) {
+          ts_packet(d, b + pos + so, d->stage_base + pos + so);
+          pos += left >= s ? s : left;
+          d->synced = 1;
+          continue;
+        }
       }
       /* Lost the rhythm. A damaged sync byte between good ones: skip one packet. */
-      if (left >= so + 2 * (size_t)s + 1 && b[pos + so + s] == TS_SYNC && b[pos + so + 2 * s] == TS_SYNC) {
+      if (b[pos + so] != TS_SYNC && left >= so + 2 * (size_t)s + 1 && b[pos + so + s] == TS_SYNC &&
+          b[pos + so + 2 * s] == TS_SYNC) {
         d->st.sync_losses++;
         d->st.junk_bytes += s;
         event(d, d->stage_base + pos, TS_PID_NULL, VG_E_MALFORMED,

@@ -1631,6 +1631,50 @@ static void packet_sizes(void **st)
   free(buf);
 }
 
+/*
+ * Every KLV packet of every file, taken out of the transport stream, decodes
+ * and re-encodes to the same bytes: EG 0104 of the real AP Hill clip (16-byte
+ * keys, IEEE values), and the ST 0601 v17 packets of the synthetic files.
+ */
+static void reencode_from_ts(void **st)
+{
+  static const char *const files[] = {"aphill_klv_10s.ts", "h264_klv.ts", "h265_tricky_klv.ts"};
+  vg_klv_decoder *dec = NULL;
+  vg_buf out;
+  (void)st;
+  assert_int_equal(vg_klv_decoder_new(&dec, NULL), VG_OK);
+  vg_buf_init(&out, (size_t)1 << 24);
+  for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+    size_t n, same = 0;
+    uint8_t *buf = load_ts(files[f], &n);
+    json_t *pj = load_probe(files[f]), *rates = json_object_get(pj, "klv_rates"), *r;
+    const char *key;
+    size_t want = 0;
+    klist kl = {0};
+    vg_fmv_demux *d = demux_all(buf, n, 0, NULL, &kl);
+    json_object_foreach(rates, key, r)
+      want += (size_t)json_integer_value(json_object_get(r, "klv_packets"));
+    for (size_t i = 0; i < kl.n; i++) {
+      const vg_klv_packet *p;
+      assert_int_equal(vg_klv_decode(dec, &p, kl.v[i].b, kl.v[i].n, NULL), VG_OK);
+      vg_buf_reset(&out);
+      assert_int_equal(vg_klv_encode(&out, p), VG_OK);
+      if (out.len == kl.v[i].n && memcmp(out.data, kl.v[i].b, out.len) == 0)
+        same++;
+    }
+    printf("%s: %zu of %zu KLV packets re-encode byte for byte\n", files[f], same, kl.n);
+    assert_true(want > 0);
+    assert_int_equal(kl.n, want);
+    assert_int_equal(same, kl.n);
+    klist_free(&kl);
+    vg_fmv_demux_free(d);
+    json_decref(pj);
+    free(buf);
+  }
+  vg_buf_free(&out);
+  vg_klv_decoder_free(dec);
+}
+
 int test_fmv_data_run(void)
 {
   const struct CMUnitTest tests[] = {
@@ -1640,6 +1684,7 @@ int test_fmv_data_run(void)
     cmocka_unit_test(negative_controls),      cmocka_unit_test(damage_h264_klv),
     cmocka_unit_test(damage_h265_tricky),     cmocka_unit_test(damage_aphill),
     cmocka_unit_test(chunking_invariance),    cmocka_unit_test(packet_sizes),
+    cmocka_unit_test(reencode_from_ts),
   };
   return cmocka_run_group_tests_name("fmv.data", tests, NULL, NULL);
 }

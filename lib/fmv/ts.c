@@ -89,6 +89,7 @@ typedef struct pidst {
   int sec_on;
   /* PES state */
   int pes_on;         /* inside a PES whose header is read */
+  int pes_klv;        /* that PES goes to the KLV scanner (decided at its start) */
   int pes_skip;       /* ignore payload until the next PUSI */
   uint8_t hdr[TS_PES_HDR_MAX];
   size_t hdr_len;
@@ -731,12 +732,12 @@ static int pes_header_done(vg_fmv_demux *d, pidst *p, uint64_t off)
 static int es_packet(vg_fmv_demux *d, pidst *p, int pusi, const uint8_t *pl, size_t n, uint64_t off)
 {
   vg_fmv_stream *s = stream_of(d, p);
-  int is_klv = s && s->kind == VG_FMV_ES_KLV;
+  int is_klv;
   int examine = s && (s->kind == VG_FMV_ES_KLV || s->kind == VG_FMV_ES_DATA || s->kind == VG_FMV_ES_UNKNOWN);
   int rc = VG_OK;
   if (pusi) {
     /* The previous PES ends here. */
-    if (p->pes_on && !p->pes_skip && is_klv) {
+    if (p->pes_on && !p->pes_skip && p->pes_klv) {
       if ((p->pes_bounded && p->pes_left) || (p->cells && (p->cell_hdr_len || p->cell_left))) {
         d->st.pes_bad++;
         if (s)
@@ -746,7 +747,7 @@ static int es_packet(vg_fmv_demux *d, pidst *p, int pusi, const uint8_t *pl, siz
         klv_gap(d, p);
       }
     }
-    p->pes_on = p->pes_skip = 0;
+    p->pes_on = p->pes_skip = p->pes_klv = 0;
     p->hdr_len = 0;
     p->cell_hdr_len = 0;
     p->cell_left = 0;
@@ -794,8 +795,9 @@ static int es_packet(vg_fmv_demux *d, pidst *p, int pusi, const uint8_t *pl, siz
     s = stream_of(d, p);
     if (examine && s && s->kind != VG_FMV_ES_KLV)
       classify_payload(d, p, s, p->hdr[3], pl, n);
-    is_klv = s && s->kind == VG_FMV_ES_KLV;
-    if (is_klv) {
+    /* A PMT that re-declares the PID later does not change what this PES is. */
+    p->pes_klv = s && s->kind == VG_FMV_ES_KLV;
+    if (p->pes_klv) {
       mark *m;
       if ((rc = ensure_scanner(d, p)) != VG_OK)
         return rc;
@@ -810,6 +812,7 @@ static int es_packet(vg_fmv_demux *d, pidst *p, int pusi, const uint8_t *pl, siz
       m->ts_off = off;
     }
   }
+  is_klv = p->pes_klv && p->scan;
   if (!is_klv || !n)
     return VG_OK;
   if (p->pes_bounded) {
@@ -1094,8 +1097,7 @@ static void ts_packet(vg_fmv_demux *d, const uint8_t *b, uint64_t off)
       if (p->role == PID_PAT || p->role == PID_PMT) {
         p->sec_on = 0;
       } else if (p->pes_on || p->hdr_len) {
-        vg_fmv_stream *s = stream_of(d, p);
-        if (s && s->kind == VG_FMV_ES_KLV) {
+        if (p->pes_klv) {
           klv_gap(d, p);
           /* The byte counts of this PES no longer hold; AU cell framing is lost until the next PES. */
           p->pes_bounded = 0;

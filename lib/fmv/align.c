@@ -280,6 +280,13 @@ int vg_fmv_timeline_add(vg_fmv_timeline *t, const vg_fmv_klv *k)
     ent.key = clamp_pts(k->mux_pts);
     break;
   }
+  if (t->n && ent.key < t->e[t->n - 1].key - (t->mode == TL_TIMESTAMP ? 1000000 : 90000)) {
+    /*
+     * More than a second back: the clock restarted (a looped or spliced
+     * recording). What came before cannot be interpolated with what follows.
+     */
+    t->n = 0;
+  }
   if (t->n == VG_FMV_TIMELINE_MAX) {
     /* Frames are far behind the metadata: drop the oldest half. */
     memmove(t->e, t->e + t->n / 2, (t->n - t->n / 2) * sizeof *t->e);

@@ -23,6 +23,8 @@
 
 /* AVIOContext buffer. */
 #define RD_IO_BUF ((size_t)64 << 10)
+/* Bytes after the last pixel row that libswscale may write. */
+#define RD_PIX_PAD 64
 /* Frames keep their pose within this many 90 kHz ticks behind the newest frame (B-frame reordering). */
 #define RD_TRIM_SLACK (2 * 90000)
 
@@ -353,11 +355,42 @@ static int64_t frame_pts(const vg_fmv_reader *r, const AVFrame *f)
   return to90k(r, f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts);
 }
 
+/* 8-bit formats whose first plane is the luma. */
+static int gray_direct(enum AVPixelFormat fmt, enum AVColorRange range)
+{
+  (void)range;
+  switch (fmt) {
+  case AV_PIX_FMT_YUV420P: case AV_PIX_FMT_YUV422P: case AV_PIX_FMT_YUV444P: case AV_PIX_FMT_YUV411P:
+  case AV_PIX_FMT_YUV440P: case AV_PIX_FMT_YUVJ420P: case AV_PIX_FMT_YUVJ422P: case AV_PIX_FMT_YUVJ444P:
+  case AV_PIX_FMT_NV12: case AV_PIX_FMT_NV21: case AV_PIX_FMT_GRAY8:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* Y' 16..235 to 0..255, rounded and clamped (ITU-R BT.601/709 limited range). */
+static const uint8_t *limited_to_full(void)
+{
+  static uint8_t lut[256];
+  static int init;
+  if (!init) { /* idempotent: racing threads write the same table */
+    for (int i = 0; i < 256; i++) {
+      int v = (int)((i - 16) * 255.0 / 219.0 + 0.5);
+      lut[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+    init = 1;
+  }
+  return lut;
+}
+
 static int convert(vg_fmv_reader *r, AVFrame *f)
 {
   enum AVPixelFormat dst = r->opts.fmt == VG_FMV_RGB24 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_GRAY8;
   int bpp = r->opts.fmt == VG_FMV_RGB24 ? 3 : 1;
-  size_t stride = ((size_t)f->width * (size_t)bpp + 31) & ~(size_t)31, need = stride * (size_t)f->height;
+  size_t stride = ((size_t)f->width * (size_t)bpp + 31) & ~(size_t)31;
+  /* libswscale's SIMD stores run up to a vector past the last row: pad (valgrind found 8 bytes). */
+  size_t need = stride * (size_t)f->height + RD_PIX_PAD;
   uint8_t *planes[4] = {0};
   int strides[4] = {0};
   if (f->width <= 0 || f->height <= 0)
@@ -369,13 +402,36 @@ static int convert(vg_fmv_reader *r, AVFrame *f)
     r->pix = np;
     r->pix_cap = need;
   }
+  if (dst == AV_PIX_FMT_GRAY8 && gray_direct((enum AVPixelFormat)f->format, f->color_range)) {
+    /*
+     * 8-bit Y'CbCr: the gray picture is the luma plane, stretched from the
+     * limited range (16-235) to 0-255 by a table, which gives exactly what
+     * libswscale gives (checked on AP Hill), several times faster.
+     */
+    const uint8_t *lut = f->color_range == AVCOL_RANGE_JPEG || f->format == AV_PIX_FMT_GRAY8 ||
+                                 f->format == AV_PIX_FMT_YUVJ420P ||
+                                 f->format == AV_PIX_FMT_YUVJ422P || f->format == AV_PIX_FMT_YUVJ444P
+                             ? NULL
+                             : limited_to_full();
+    for (int y = 0; y < f->height; y++) {
+      const uint8_t *src = f->data[0] + (ptrdiff_t)y * f->linesize[0];
+      uint8_t *dp = r->pix + (size_t)y * stride;
+      if (lut)
+        for (int x = 0; x < f->width; x++)
+          dp[x] = lut[src[x]];
+      else
+        memcpy(dp, src, (size_t)f->width);
+    }
+    goto out;
+  }
   r->sws = sws_getCachedContext(r->sws, f->width, f->height, (enum AVPixelFormat)f->format, f->width, f->height,
-                                dst, SWS_BICUBIC, NULL, NULL, NULL);
+                                dst, dst == AV_PIX_FMT_RGB24 ? SWS_FAST_BILINEAR : SWS_BICUBIC, NULL, NULL, NULL);
   if (!r->sws)
     return vg_error_set(VG_E_UNSUPPORTED, "cannot convert %s frames", av_get_pix_fmt_name((enum AVPixelFormat)f->format));
   planes[0] = r->pix;
   strides[0] = (int)stride;
   sws_scale(r->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, planes, strides);
+out:
   r->out.pixels = r->pix;
   r->out.stride = stride;
   r->out.width = f->width;

@@ -1203,6 +1203,16 @@ static void process(vg_fmv_demux *d)
        * Otherwise it is the fragment a cut left: parsing it would swallow the
        * head of the next whole packet. Near the end of input, what is there.
        */
+      if (b[pos + so] == TS_SYNC && !d->synced) {
+        /* Out of sync (a candidate the search could not judge yet): the rhythm must hold first. */
+        if (left < so + 2 * (size_t)s + 1 && !d->finished)
+          break;
+        if (!rhythm(b, len, pos + so, s, left >= so + 2 * (size_t)s + 1 ? 3 : left >= so + (size_t)s + 1 ? 2 : 1)) {
+          d->st.junk_bytes++;
+          pos++;
+          continue;
+        }
+      }
       if (b[pos + so] == TS_SYNC) {
         int next_ok;
         if (left >= so + 2 * (size_t)s + 1)

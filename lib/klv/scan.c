@@ -199,6 +199,22 @@ int vg_klv_scanner_next(vg_klv_scanner *s, const vg_klv_packet **out)
         continue;
       }
     }
+    if (!s->finished) {
+      /*
+       * Not decoded until the whole packet is in: a stream fed in small
+       * pieces (TS payloads of 184 bytes) would otherwise be decoded, and
+       * fail as truncated, once per piece.
+       */
+      vg_rd r;
+      uint64_t vlen;
+      int nonmin;
+      rd_init(&r, p, avail);
+      if (avail < 17 || (rd_skip(&r, 16) == VG_OK && rd_ber_len(&r, &vlen, &nonmin) == VG_E_TRUNCATED) ||
+          (r.err == VG_OK && vlen <= VG_KLV_MAX_VALUE && vlen > rd_left(&r))) {
+        compact(s);
+        return VG_E_TRUNCATED;
+      }
+    }
     rc = vg_klv_decode(s->dec, &pkt, p, avail, &consumed);
     if (rc == VG_OK) {
       vg_klv_packet *mp = (vg_klv_packet *)pkt; /* ours: the decoder belongs to this scanner */

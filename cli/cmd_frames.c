@@ -150,6 +150,11 @@ int vg_cmd_frames(int argc, char **argv)
     aligned[f->meta.align]++;
     if (f->index % every)
       continue;
+    if (quiet && !outdir) { /* nothing to write: only the counts at the end */
+      if (++kept == max)
+        break;
+      continue;
+    }
     vg_buf_reset(&line);
     vg_jw_init(&w, &line, 0);
     vg_fmv_frame_meta_to_json(&w, f);

@@ -369,19 +369,20 @@ static int gray_direct(enum AVPixelFormat fmt, enum AVColorRange range)
   }
 }
 
-/* Y' 16..235 to 0..255, rounded and clamped (ITU-R BT.601/709 limited range). */
-static const uint8_t *limited_to_full(void)
+/*
+ * One row of Y' 16..235 stretched to 0..255, rounded and clamped (ITU-R
+ * BT.601/709 limited range): (y - 16) * 255/219 in 14-bit fixed point. The
+ * constants give exactly round((y - 16) * 255 / 219) for all 256 inputs, which
+ * is also what libswscale gives; the loop is plain arithmetic so the compiler
+ * vectorises it.
+ */
+static void limited_to_full_row(uint8_t *dst, const uint8_t *src, int n)
 {
-  static uint8_t lut[256];
-  static int init;
-  if (!init) { /* idempotent: racing threads write the same table */
-    for (int i = 0; i < 256; i++) {
-      int v = (int)((i - 16) * 255.0 / 219.0 + 0.5);
-      lut[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-    }
-    init = 1;
+  for (int x = 0; x < n; x++) {
+    int t = ((int)src[x] - 16) * 19077 + 8136;
+    t = t < 0 ? 0 : t >> 14;
+    dst[x] = (uint8_t)(t > 255 ? 255 : t);
   }
-  return lut;
 }
 
 static int convert(vg_fmv_reader *r, AVFrame *f)
@@ -405,22 +406,19 @@ static int convert(vg_fmv_reader *r, AVFrame *f)
   if (dst == AV_PIX_FMT_GRAY8 && gray_direct((enum AVPixelFormat)f->format, f->color_range)) {
     /*
      * 8-bit Y'CbCr: the gray picture is the luma plane, stretched from the
-     * limited range (16-235) to 0-255 by a table, which gives exactly what
-     * libswscale gives (checked on AP Hill), several times faster.
+     * limited range (16-235) to 0-255, which gives exactly what libswscale
+     * gives (checked on AP Hill), many times faster.
      */
-    const uint8_t *lut = f->color_range == AVCOL_RANGE_JPEG || f->format == AV_PIX_FMT_GRAY8 ||
-                                 f->format == AV_PIX_FMT_YUVJ420P ||
-                                 f->format == AV_PIX_FMT_YUVJ422P || f->format == AV_PIX_FMT_YUVJ444P
-                             ? NULL
-                             : limited_to_full();
+    int full = f->color_range == AVCOL_RANGE_JPEG || f->format == AV_PIX_FMT_GRAY8 ||
+               f->format == AV_PIX_FMT_YUVJ420P || f->format == AV_PIX_FMT_YUVJ422P ||
+               f->format == AV_PIX_FMT_YUVJ444P;
     for (int y = 0; y < f->height; y++) {
       const uint8_t *src = f->data[0] + (ptrdiff_t)y * f->linesize[0];
       uint8_t *dp = r->pix + (size_t)y * stride;
-      if (lut)
-        for (int x = 0; x < f->width; x++)
-          dp[x] = lut[src[x]];
-      else
+      if (full)
         memcpy(dp, src, (size_t)f->width);
+      else
+        limited_to_full_row(dp, src, f->width);
     }
     goto out;
   }

@@ -22,7 +22,7 @@
 #include "fmv_int.h"
 
 /* AVIOContext buffer. */
-#define RD_IO_BUF ((size_t)64 << 10)
+#define RD_IO_BUF ((size_t)256 << 10)
 /* Bytes after the last pixel row that libswscale may write. */
 #define RD_PIX_PAD 64
 /* Frames keep their pose within this many 90 kHz ticks behind the newest frame (B-frame reordering). */

@@ -376,6 +376,10 @@ static int gray_direct(enum AVPixelFormat fmt, enum AVColorRange range)
  * is also what libswscale gives; the loop is plain arithmetic so the compiler
  * vectorises it.
  */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* 8 lanes of 32 bits with AVX2 where the CPU has it, SSE2 otherwise (chosen at load time). */
+__attribute__((target_clones("avx2", "default")))
+#endif
 static void limited_to_full_row(uint8_t *dst, const uint8_t *src, int n)
 {
   for (int x = 0; x < n; x++) {

@@ -171,6 +171,11 @@ static void pose_lerp(vg_klv_pose *out, const vg_klv_pose *a, const vg_klv_pose 
 #define TL_MAX_TIME_US ((int64_t)1 << 60)
 /* PTS beyond this (±2^52 ticks, 1600 years) are saturated before arithmetic. */
 #define TL_MAX_PTS ((int64_t)1 << 52)
+/*
+ * A packet this much older than the newest one (µs) means the clock
+ * restarted. Metadata comes in time order; a few ms of jitter is normal.
+ */
+#define TL_RESTART_US 100000
 
 static int64_t clamp_pts(int64_t pts) { return pts > TL_MAX_PTS ? TL_MAX_PTS : pts < -TL_MAX_PTS ? -TL_MAX_PTS : pts; }
 static int64_t pts_to_us(int64_t pts) { return (int64_t)llround((double)clamp_pts(pts) * (1e6 / 90000.0)); }
@@ -280,10 +285,11 @@ int vg_fmv_timeline_add(vg_fmv_timeline *t, const vg_fmv_klv *k)
     ent.key = clamp_pts(k->mux_pts);
     break;
   }
-  if (t->n && ent.key < t->e[t->n - 1].key - (t->mode == TL_TIMESTAMP ? 1000000 : 90000)) {
+  if (t->n && ent.key < t->e[t->n - 1].key - (t->mode == TL_TIMESTAMP ? TL_RESTART_US : TL_RESTART_US * 9 / 100)) {
     /*
-     * More than a second back: the clock restarted (a looped or spliced
-     * recording). What came before cannot be interpolated with what follows.
+     * Well back in time: the clock restarted (a looped or spliced
+     * recording). What came before cannot be interpolated with what
+     * follows, and keeping it would make every insertion a memmove.
      */
     t->n = 0;
   }

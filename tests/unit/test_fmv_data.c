@@ -1675,6 +1675,67 @@ static void reencode_from_ts(void **st)
   vg_klv_decoder_free(dec);
 }
 
+/*
+ * The gray pixels are libswscale's: the first frames of AP Hill (MPEG-2,
+ * limited-range 4:2:0) and h264_klv (4:4:4) from the reader equal, byte for
+ * byte, what `ffmpeg -pix_fmt gray` writes (ffmpeg is a build dependency).
+ */
+static void gray_matches_ffmpeg(void **st)
+{
+  static const char *const files[] = {"aphill_klv_10s.ts", "h264_klv.ts"};
+  (void)st;
+  for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+    char rel[64], cmd[4096], *path;
+    FILE *pp;
+    uint8_t *ref;
+    size_t nref, n, same = 0, total;
+    uint8_t *buf;
+    vg_fmv_source *src = NULL;
+    vg_fmv_reader *r = NULL;
+    vg_fmv_reader_opts ro = VG_FMV_READER_OPTS_INIT;
+    const vg_fmv_frame *f;
+    snprintf(rel, sizeof rel, "fmv/%s", files[k]);
+    path = VG_REQUIRE_DATA(rel);
+    snprintf(cmd, sizeof cmd, "ffmpeg -v error -nostdin -i '%s' -frames:v 1 -pix_fmt gray -f rawvideo - 2>/dev/null", path);
+    pp = popen(cmd, "r");
+    if (!pp || !(ref = malloc((size_t)1 << 22))) {
+      if (getenv("CI") && !strcmp(getenv("CI"), "true"))
+        fail_msg("cannot run ffmpeg (a build dependency under CI)");
+      printf("ffmpeg not available: gray comparison skipped\n");
+      free(path);
+      if (pp)
+        pclose(pp);
+      skip();
+    }
+    nref = fread(ref, 1, (size_t)1 << 22, pp);
+    if (pclose(pp) != 0 || nref == 0) {
+      if (getenv("CI") && !strcmp(getenv("CI"), "true"))
+        fail_msg("ffmpeg failed on %s", path);
+      printf("ffmpeg failed: gray comparison skipped\n");
+      free(ref);
+      free(path);
+      skip();
+    }
+    buf = load_ts(files[k], &n);
+    assert_int_equal(vg_fmv_source_mem(&src, buf, n), VG_OK);
+    assert_int_equal(vg_fmv_reader_new(&r, src, &ro), VG_OK);
+    assert_int_equal(vg_fmv_reader_next(r, &f), VG_OK);
+    total = (size_t)f->width * (size_t)f->height;
+    assert_int_equal(nref, total);
+    for (int y = 0; y < f->height; y++)
+      for (int x = 0; x < f->width; x++)
+        same += f->pixels[(size_t)y * f->stride + (size_t)x] == ref[(size_t)y * (size_t)f->width + (size_t)x];
+    printf("%s: frame 0 gray %dx%d: %zu of %zu pixels equal to ffmpeg -pix_fmt gray\n", files[k], f->width, f->height,
+           same, total);
+    assert_int_equal(same, total);
+    vg_fmv_reader_free(r);
+    vg_fmv_source_free(src);
+    free(buf);
+    free(ref);
+    free(path);
+  }
+}
+
 int test_fmv_data_run(void)
 {
   const struct CMUnitTest tests[] = {
@@ -1684,7 +1745,7 @@ int test_fmv_data_run(void)
     cmocka_unit_test(negative_controls),      cmocka_unit_test(damage_h264_klv),
     cmocka_unit_test(damage_h265_tricky),     cmocka_unit_test(damage_aphill),
     cmocka_unit_test(chunking_invariance),    cmocka_unit_test(packet_sizes),
-    cmocka_unit_test(reencode_from_ts),
+    cmocka_unit_test(reencode_from_ts),       cmocka_unit_test(gray_matches_ffmpeg),
   };
   return cmocka_run_group_tests_name("fmv.data", tests, NULL, NULL);
 }

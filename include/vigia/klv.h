@@ -305,9 +305,18 @@ typedef struct vg_klv_scanner_opts {
   int version;      /**< VG_KLV_SCANNER_OPTS_VERSION */
   int strict;       /**< nonzero: the first bad packet stops the scan with its error */
   int keep_unknown; /**< nonzero: packets with unknown keys are returned (kind UNKNOWN) */
+  /**
+   * nonzero: packets are framed, not decoded: key, BER length and (for sets
+   * that have one) the checksum are checked, and the packet comes back with
+   * its kind, lengths, bytes and checksum verdict but no items (version -1).
+   * For callers that decode later (the TS demultiplexer decodes each packet
+   * once, when it hands it out). A value that does not parse is then found
+   * by that decode, not by the scanner.
+   */
+  int frame_only;
 } vg_klv_scanner_opts;
 #define VG_KLV_SCANNER_OPTS_VERSION 1
-#define VG_KLV_SCANNER_OPTS_INIT {VG_KLV_SCANNER_OPTS_VERSION, 0, 1}
+#define VG_KLV_SCANNER_OPTS_INIT {VG_KLV_SCANNER_OPTS_VERSION, 0, 1, 0}
 
 /** Creates a scanner. *out belongs to the caller. */
 int vg_klv_scanner_new(vg_klv_scanner **out, const vg_klv_scanner_opts *opts);

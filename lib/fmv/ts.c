@@ -103,6 +103,7 @@ typedef struct pidst {
   size_t cell_hdr_len;
   size_t cell_left;
   vg_klv_scanner *scan;
+  uint64_t scan_bad;  /* the scanner's packets_bad already counted */
   uint64_t fed;
   mark marks[TS_MARKS];
   size_t nmarks, mark_head;
@@ -323,6 +324,7 @@ static int ensure_scanner(vg_fmv_demux *d, pidst *p)
   if (p->scan)
     return VG_OK;
   so.keep_unknown = d->opts.keep_unknown;
+  so.frame_only = 1; /* each packet is decoded once, when it is handed out */
   return vg_klv_scanner_new(&p->scan, &so);
 }
 
@@ -470,6 +472,8 @@ static void mux_time(vg_fmv_demux *d, uint16_t program, int64_t t)
   q_release(d, program, t);
 }
 
+static void klv_stats(vg_fmv_demux *d, int stream, const vg_klv_packet *pkt);
+
 int vg_fmv_demux_next(vg_fmv_demux *d, vg_fmv_klv *out)
 {
   while (d->q_n) {
@@ -482,10 +486,17 @@ int vg_fmv_demux_next(vg_fmv_demux *d, vg_fmv_klv *out)
     free(d->cur);
     d->cur = e->bytes;
     e->bytes = NULL;
-    /* The scanner decoded these bytes already; decoding the copy cannot fail differently. */
-    if (vg_klv_decode(d->dec, &pkt, d->cur, e->len, NULL) != VG_OK)
+    /* The scanner framed these bytes; this is their one decode. */
+    if (vg_klv_decode(d->dec, &pkt, d->cur, e->len, NULL) != VG_OK) {
+      d->st.klv_bad++;
+      if (e->k.stream >= 0 && (size_t)e->k.stream < d->nstreams)
+        d->streams[e->k.stream].klv_bad++;
+      event(d, e->k.ts_offset, e->k.pid, VG_E_MALFORMED, "PID 0x%04X: KLV packet of %zu bytes skipped: %s",
+            e->k.pid, e->len, vg_error_last());
       continue;
+    }
     ((vg_klv_packet *)pkt)->offset = (size_t)e->k.ts_offset; /* ours: our decoder's packet */
+    klv_stats(d, e->k.stream, pkt);
     *out = e->k;
     out->pkt = pkt;
     return VG_OK;
@@ -495,9 +506,9 @@ int vg_fmv_demux_next(vg_fmv_demux *d, vg_fmv_klv *out)
 
 /* ---- KLV payload ---- */
 
-static void klv_stats(vg_fmv_demux *d, pidst *p, const vg_klv_packet *pkt)
+static void klv_stats(vg_fmv_demux *d, int stream, const vg_klv_packet *pkt)
 {
-  vg_fmv_stream *s = stream_of(d, p);
+  vg_fmv_stream *s = stream >= 0 && (size_t)stream < d->nstreams ? &d->streams[stream] : NULL;
   const vg_klv_item *ts;
   d->st.klv_packets++;
   if (pkt->cksum == VG_KLV_CK_INVALID)
@@ -557,9 +568,10 @@ static int drain(vg_fmv_demux *d, pidst *p)
   int rc = VG_OK;
   while (vg_klv_scanner_next(p->scan, &pkt) == VG_OK) {
     const mark *m = mark_for(p, pkt->offset);
-    klv_stats(d, p, pkt);
-    if (d->opts.strict && pkt->cksum != VG_KLV_CK_VALID && pkt->kind == VG_KLV_KIND_ST0601)
+    if (d->opts.strict && pkt->cksum != VG_KLV_CK_VALID && pkt->kind == VG_KLV_KIND_ST0601) {
+      klv_stats(d, p->stream, pkt); /* counted, not handed out */
       continue;
+    }
     rc = q_push(d, pkt, p, m);
     if (rc != VG_OK)
       break;
@@ -570,8 +582,9 @@ static int drain(vg_fmv_demux *d, pidst *p)
   }
   if (s) {
     const vg_klv_scan_stats *ss = vg_klv_scanner_stats(p->scan);
-    d->st.klv_bad += ss->packets_bad - s->klv_bad;
-    s->klv_bad = ss->packets_bad;
+    d->st.klv_bad += ss->packets_bad - p->scan_bad;
+    s->klv_bad += ss->packets_bad - p->scan_bad;
+    p->scan_bad = ss->packets_bad;
     s->junk_bytes = ss->bytes_junk;
     s->gap_bytes = ss->gap_bytes;
   }

@@ -29,6 +29,7 @@ struct vg_klv_scanner {
   int finished;
   int synced;
   vg_klv_scan_stats st;
+  vg_klv_packet fpkt;  /* the packet handed out in frame_only mode */
   vg_klv_scan_event ev[VG_KLV_SCAN_MAX_EVENTS];
   size_t ev_head, ev_n;
   uint64_t ev_dropped;
@@ -156,6 +157,57 @@ static long find_key(const uint8_t *p, size_t n, size_t from)
   return -1;
 }
 
+/*
+ * frame_only: key, BER length, and the checksum of sets that carry one as
+ * their last item (tag, length 2, value: ST 0601 tag 1), as vg_klv_decode
+ * would judge them, without decoding the items.
+ */
+static int frame(vg_klv_scanner *s, const uint8_t *p, size_t avail, const vg_klv_packet **out, size_t *consumed)
+{
+  vg_rd r;
+  uint64_t vlen;
+  int nonmin, rc;
+  vg_klv_packet *k = &s->fpkt;
+  const vg__klv_setdef *sd;
+  size_t hdr;
+  rd_init(&r, p, avail);
+  if ((rc = rd_skip(&r, 16)) != VG_OK)
+    return vg_error_set(rc, "KLV key cut short");
+  if ((rc = rd_ber_len(&r, &vlen, &nonmin)) != VG_OK)
+    return vg_error_set(rc, "bad BER length after the key");
+  if (vlen > VG_KLV_MAX_VALUE)
+    return vg_error_set(VG_E_LIMIT, "value of %llu bytes (max %zu)", (unsigned long long)vlen,
+                        (size_t)VG_KLV_MAX_VALUE);
+  if (vlen > rd_left(&r))
+    return vg_error_set(VG_E_TRUNCATED, "KLV value of %llu bytes, %zu available", (unsigned long long)vlen,
+                        rd_left(&r));
+  hdr = rd_pos(&r);
+  memset(k, 0, sizeof *k);
+  k->kind = vg_klv_key_kind(p);
+  memcpy(k->key, p, 16);
+  k->value_len = vlen;
+  k->total_len = hdr + (size_t)vlen;
+  k->bytes = p;
+  k->version = -1;
+  k->set.kind = k->kind;
+  if (nonmin)
+    k->flags |= VG_KLV_P_NONMIN_LEN;
+  sd = k->kind != VG_KLV_KIND_UNKNOWN ? vg__klv_setdef_of(k->kind) : NULL;
+  if (sd && sd->cksum_tag && sd->cksum_tag < 128) {
+    const uint8_t *e = p + k->total_len;
+    if (vlen >= 4 && e[-4] == sd->cksum_tag && e[-3] == 2) {
+      k->cksum_stored = (uint16_t)((e[-2] << 8) | e[-1]);
+      k->cksum_computed = vg_klv_checksum16(p, k->total_len - 2);
+      k->cksum = k->cksum_stored == k->cksum_computed ? VG_KLV_CK_VALID : VG_KLV_CK_INVALID;
+    } else {
+      k->cksum = VG_KLV_CK_MISSING;
+    }
+  }
+  *out = k;
+  *consumed = k->total_len;
+  return VG_OK;
+}
+
 int vg_klv_scanner_next(vg_klv_scanner *s, const vg_klv_packet **out)
 {
   for (;;) {
@@ -215,7 +267,7 @@ int vg_klv_scanner_next(vg_klv_scanner *s, const vg_klv_packet **out)
         return VG_E_TRUNCATED;
       }
     }
-    rc = vg_klv_decode(s->dec, &pkt, p, avail, &consumed);
+    rc = s->opts.frame_only ? frame(s, p, avail, &pkt, &consumed) : vg_klv_decode(s->dec, &pkt, p, avail, &consumed);
     if (rc == VG_OK) {
       vg_klv_packet *mp = (vg_klv_packet *)pkt; /* ours: the decoder belongs to this scanner */
       mp->offset = (size_t)off;

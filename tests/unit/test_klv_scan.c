@@ -10,10 +10,13 @@ typedef struct scan_result {
   int events;
 } scan_result;
 
+static int g_frame_only; /* scan() option: frame packets without decoding them */
+
 static scan_result scan(const uint8_t *b, size_t n, size_t chunk, int strict, int *rc_out)
 {
   vg_klv_scanner *s;
   vg_klv_scanner_opts o = VG_KLV_SCANNER_OPTS_INIT;
+  o.frame_only = g_frame_only;
   scan_result r;
   size_t off = 0;
   int rc = VG_E_TRUNCATED;
@@ -242,6 +245,41 @@ static void unknown_keys_kept(void **st)
   assert_int_equal(r.st.bytes_junk, 0);
 }
 
+/*
+ * frame_only (what the TS demultiplexer uses): on the real stream, the same
+ * packets and checksum verdicts as full decoding, in any chunking; a packet
+ * whose framing holds but whose items do not parse comes out (the caller's
+ * decode will refuse it) instead of being counted bad.
+ */
+static void frame_only_mode(void **st)
+{
+  size_t n;
+  uint8_t *b = load_cheyenne(&n);
+  static const uint8_t bad[] = {0x06, 0x0e, 0x2b, 0x34, 0x02, 0x0b, 0x01, 0x01, 0x0e, 0x01, 0x03, 0x01, 0x01,
+                                0x00, 0x00, 0x00, 14,   0x02, 0x08, 0,    0,    0,    0,    0,    0,    0,
+                                1,    0x0d, 0x05, 0x00, 0x00};
+  scan_result full, fr;
+  (void)st;
+  full = scan(b, n, 4096, 0, NULL);
+  g_frame_only = 1;
+  fr = scan(b, n, 4096, 0, NULL);
+  assert_int_equal(fr.packets, full.packets);
+  assert_int_equal(fr.valid, full.valid);
+  assert_int_equal(fr.invalid, full.invalid);
+  fr = scan(b, n, 7, 0, NULL);
+  assert_int_equal(fr.packets, full.packets);
+  assert_int_equal(fr.valid, full.valid);
+  fr = scan(bad, sizeof bad, sizeof bad, 0, NULL);
+  g_frame_only = 0;
+  full = scan(bad, sizeof bad, sizeof bad, 0, NULL);
+  assert_int_equal(full.packets, 0);
+  assert_int_equal(full.st.packets_bad, 1);
+  assert_int_equal(fr.packets, 1);
+  assert_int_equal(fr.st.packets_bad, 0);
+  assert_int_equal(fr.st.cksum_missing, 1);
+  free(b);
+}
+
 int test_klv_scan_run(void)
 {
   const struct CMUnitTest tests[] = {
@@ -249,6 +287,7 @@ int test_klv_scan_run(void)
     cmocka_unit_test(corruption_recovery), cmocka_unit_test(truncated_tail),
     cmocka_unit_test(strict_stops),   cmocka_unit_test(unknown_keys_kept),
     cmocka_unit_test(empty_stream),   cmocka_unit_test(feed_limit),
+    cmocka_unit_test(frame_only_mode),
   };
   return cmocka_run_group_tests_name("klv.scan", tests, NULL, NULL);
 }

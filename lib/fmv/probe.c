@@ -189,6 +189,33 @@ void vg_fmv_probe_clear(vg_fmv_probe *p)
 
 /* ---- JSON ---- */
 
+/* One "key": value member. */
+static void kv_uint(vg_jw *w, const char *k, uint64_t v)
+{
+  vg_jw_key(w, k);
+  vg_jw_uint(w, v);
+}
+static void kv_int(vg_jw *w, const char *k, int64_t v)
+{
+  vg_jw_key(w, k);
+  vg_jw_int(w, v);
+}
+static void kv_real(vg_jw *w, const char *k, double v)
+{
+  vg_jw_key(w, k);
+  vg_jw_real(w, v);
+}
+static void kv_bool(vg_jw *w, const char *k, int v)
+{
+  vg_jw_key(w, k);
+  vg_jw_bool(w, v);
+}
+static void kv_str(vg_jw *w, const char *k, const char *v)
+{
+  vg_jw_key(w, k);
+  vg_jw_str(w, v);
+}
+
 static void jw_time_iso(vg_jw *w, uint64_t us)
 {
   char s[96];
@@ -237,19 +264,15 @@ int vg_fmv_probe_to_json(vg_jw *w, const vg_fmv_probe *p, const char *name)
   const vg_fmv_demux_stats *st = &p->stats;
   uint64_t klv_total = 0;
   vg_jw_obj_begin(w);
-  vg_jw_key(w, "file");
-  vg_jw_str(w, name);
-  vg_jw_key(w, "format");
-  vg_jw_str(w, p->format[0] ? p->format : "unknown");
+  kv_str(w, "file", name);
+  kv_str(w, "format", p->format[0] ? p->format : "unknown");
   vg_jw_key(w, "bytes");
   if (p->bytes >= 0)
     vg_jw_int(w, p->bytes);
   else
     vg_jw_uint(w, st->bytes);
-  vg_jw_key(w, "packet_size");
-  vg_jw_uint(w, st->packet_size);
-  vg_jw_key(w, "duration_s");
-  vg_jw_real(w, p->duration_s);
+  kv_uint(w, "packet_size", st->packet_size);
+  kv_real(w, "duration_s", p->duration_s);
   vg_jw_key(w, "programs");
   vg_jw_arr_begin(w);
   for (size_t i = 0; i < p->nprograms; i++)
@@ -258,16 +281,11 @@ int vg_fmv_probe_to_json(vg_jw *w, const vg_fmv_probe *p, const char *name)
   vg_jw_key(w, "video");
   if (p->video_codec[0]) {
     vg_jw_obj_begin(w);
-    vg_jw_key(w, "codec");
-    vg_jw_str(w, p->video_codec);
-    vg_jw_key(w, "width");
-    vg_jw_int(w, p->width);
-    vg_jw_key(w, "height");
-    vg_jw_int(w, p->height);
-    vg_jw_key(w, "fps");
-    vg_jw_real(w, p->fps);
-    vg_jw_key(w, "frames");
-    vg_jw_int(w, p->video_frames);
+    kv_str(w, "codec", p->video_codec);
+    kv_int(w, "width", p->width);
+    kv_int(w, "height", p->height);
+    kv_real(w, "fps", p->fps);
+    kv_int(w, "frames", p->video_frames);
     vg_jw_obj_end(w);
   } else {
     vg_jw_null(w);
@@ -279,47 +297,33 @@ int vg_fmv_probe_to_json(vg_jw *w, const vg_fmv_probe *p, const char *name)
     vg_jw_obj_begin(w);
     vg_jw_key(w, "pid");
     jw_pid(w, s->pid);
-    vg_jw_key(w, "program");
-    vg_jw_uint(w, s->program);
-    vg_jw_key(w, "declared");
-    vg_jw_bool(w, s->declared);
+    kv_uint(w, "program", s->program);
+    kv_bool(w, "declared", s->declared);
     vg_jw_key(w, "stream_type");
     jw_hex8(w, s->stream_type);
-    vg_jw_key(w, "kind");
-    vg_jw_str(w, es_kind_name(s->kind));
-    vg_jw_key(w, "codec");
-    vg_jw_str(w, s->codec);
+    kv_str(w, "kind", es_kind_name(s->kind));
+    kv_str(w, "codec", s->codec);
     vg_jw_key(w, "pes_stream_id");
     if (s->pes_stream_id)
       jw_hex8(w, s->pes_stream_id);
     else
       vg_jw_null(w);
-    vg_jw_key(w, "ts_packets");
-    vg_jw_uint(w, s->ts_packets);
-    vg_jw_key(w, "pes_packets");
-    vg_jw_uint(w, s->pes_packets);
-    vg_jw_key(w, "pes_with_pts");
-    vg_jw_uint(w, s->pes_with_pts);
+    kv_uint(w, "ts_packets", s->ts_packets);
+    kv_uint(w, "pes_packets", s->pes_packets);
+    kv_uint(w, "pes_with_pts", s->pes_with_pts);
     jw_pts(w, "pts_first_s", s->pts_first);
     jw_pts(w, "pts_last_s", s->pts_last);
-    vg_jw_key(w, "cc_errors");
-    vg_jw_uint(w, s->cc_errors);
-    vg_jw_key(w, "pes_bad");
-    vg_jw_uint(w, s->pes_bad);
+    kv_uint(w, "cc_errors", s->cc_errors);
+    kv_uint(w, "pes_bad", s->pes_bad);
     if (s->kind == VG_FMV_ES_KLV) {
       klv_total += s->klv_packets;
       vg_jw_key(w, "klv");
       vg_jw_obj_begin(w);
-      vg_jw_key(w, "carriage");
-      vg_jw_str(w, vg_fmv_carriage_name(s->carriage));
-      vg_jw_key(w, "klva");
-      vg_jw_bool(w, s->klva);
-      vg_jw_key(w, "metadata_descriptor");
-      vg_jw_bool(w, s->metadata_descriptor);
-      vg_jw_key(w, "au_cells");
-      vg_jw_uint(w, s->au_cells);
-      vg_jw_key(w, "packets");
-      vg_jw_uint(w, s->klv_packets);
+      kv_str(w, "carriage", vg_fmv_carriage_name(s->carriage));
+      kv_bool(w, "klva", s->klva);
+      kv_bool(w, "metadata_descriptor", s->metadata_descriptor);
+      kv_uint(w, "au_cells", s->au_cells);
+      kv_uint(w, "packets", s->klv_packets);
       vg_jw_key(w, "kinds");
       vg_jw_obj_begin(w);
       for (int kk = 0; kk < VG_KLV_KIND__COUNT; kk++)
@@ -337,22 +341,14 @@ int vg_fmv_probe_to_json(vg_jw *w, const vg_fmv_probe *p, const char *name)
         vg_jw_uint(w, s->version_count[kv]);
       }
       vg_jw_obj_end(w);
-      vg_jw_key(w, "checksum_ok");
-      vg_jw_uint(w, s->cksum_ok);
-      vg_jw_key(w, "checksum_bad");
-      vg_jw_uint(w, s->cksum_bad);
-      vg_jw_key(w, "checksum_missing");
-      vg_jw_uint(w, s->cksum_missing);
-      vg_jw_key(w, "undecodable");
-      vg_jw_uint(w, s->klv_bad);
-      vg_jw_key(w, "junk_bytes");
-      vg_jw_uint(w, s->junk_bytes);
-      vg_jw_key(w, "gap_bytes");
-      vg_jw_uint(w, s->gap_bytes);
-      vg_jw_key(w, "size_min");
-      vg_jw_uint(w, s->size_min);
-      vg_jw_key(w, "size_max");
-      vg_jw_uint(w, s->size_max);
+      kv_uint(w, "checksum_ok", s->cksum_ok);
+      kv_uint(w, "checksum_bad", s->cksum_bad);
+      kv_uint(w, "checksum_missing", s->cksum_missing);
+      kv_uint(w, "undecodable", s->klv_bad);
+      kv_uint(w, "junk_bytes", s->junk_bytes);
+      kv_uint(w, "gap_bytes", s->gap_bytes);
+      kv_uint(w, "size_min", s->size_min);
+      kv_uint(w, "size_max", s->size_max);
       vg_jw_key(w, "time_first");
       if (s->time_first_us)
         jw_time_iso(w, s->time_first_us);
@@ -368,53 +364,37 @@ int vg_fmv_probe_to_json(vg_jw *w, const vg_fmv_probe *p, const char *name)
     vg_jw_obj_end(w);
   }
   vg_jw_arr_end(w);
-  vg_jw_key(w, "klv_packets");
-  vg_jw_uint(w, klv_total);
+  kv_uint(w, "klv_packets", klv_total);
   vg_jw_key(w, "damage");
   vg_jw_obj_begin(w);
-  vg_jw_key(w, "ts_packets");
-  vg_jw_uint(w, st->ts_packets);
-  vg_jw_key(w, "sync_losses");
-  vg_jw_uint(w, st->sync_losses);
-  vg_jw_key(w, "junk_bytes");
-  vg_jw_uint(w, st->junk_bytes);
-  vg_jw_key(w, "transport_errors");
-  vg_jw_uint(w, st->tei_packets);
-  vg_jw_key(w, "cc_errors");
-  vg_jw_uint(w, st->cc_errors);
-  vg_jw_key(w, "psi_crc_errors");
-  vg_jw_uint(w, st->psi_crc_errors);
-  vg_jw_key(w, "psi_bad");
-  vg_jw_uint(w, st->psi_bad);
-  vg_jw_key(w, "pes_bad");
-  vg_jw_uint(w, st->pes_bad);
-  vg_jw_key(w, "klv_undecodable");
-  vg_jw_uint(w, st->klv_bad);
-  vg_jw_key(w, "klv_checksum_bad");
-  vg_jw_uint(w, st->cksum_bad);
-  vg_jw_key(w, "truncated_bytes");
-  vg_jw_uint(w, st->truncated_bytes);
+  kv_uint(w, "ts_packets", st->ts_packets);
+  kv_uint(w, "sync_losses", st->sync_losses);
+  kv_uint(w, "junk_bytes", st->junk_bytes);
+  kv_uint(w, "transport_errors", st->tei_packets);
+  kv_uint(w, "cc_errors", st->cc_errors);
+  kv_uint(w, "psi_crc_errors", st->psi_crc_errors);
+  kv_uint(w, "psi_bad", st->psi_bad);
+  kv_uint(w, "pes_bad", st->pes_bad);
+  kv_uint(w, "klv_undecodable", st->klv_bad);
+  kv_uint(w, "klv_checksum_bad", st->cksum_bad);
+  kv_uint(w, "truncated_bytes", st->truncated_bytes);
   vg_jw_obj_end(w);
   vg_jw_key(w, "events");
   vg_jw_arr_begin(w);
   for (size_t i = 0; i < p->nevents; i++) {
     vg_jw_obj_begin(w);
-    vg_jw_key(w, "offset");
-    vg_jw_uint(w, p->events[i].offset);
+    kv_uint(w, "offset", p->events[i].offset);
     vg_jw_key(w, "pid");
     if (p->events[i].pid == 0x1FFF)
       vg_jw_null(w);
     else
       jw_pid(w, p->events[i].pid);
-    vg_jw_key(w, "error");
-    vg_jw_str(w, vg_err_name(p->events[i].err));
-    vg_jw_key(w, "what");
-    vg_jw_str(w, p->events[i].what);
+    kv_str(w, "error", vg_err_name(p->events[i].err));
+    kv_str(w, "what", p->events[i].what);
     vg_jw_obj_end(w);
   }
   vg_jw_arr_end(w);
-  vg_jw_key(w, "events_dropped");
-  vg_jw_uint(w, p->events_dropped);
+  kv_uint(w, "events_dropped", p->events_dropped);
   vg_jw_obj_end(w);
   return VG_OK;
 }
@@ -427,15 +407,12 @@ int vg_fmv_pose_to_json(vg_jw *w, const vg_klv_pose *p)
     vg_jw_real(w, p->member);                                                                                      \
   }
   vg_jw_obj_begin(w);
-  vg_jw_key(w, "source");
-  vg_jw_str(w, vg_klv_kind_name(p->source));
+  kv_str(w, "source", vg_klv_kind_name(p->source));
   if (p->ls_version >= 0) {
-    vg_jw_key(w, "ls_version");
-    vg_jw_int(w, p->ls_version);
+    kv_int(w, "ls_version", p->ls_version);
   }
   if (vg_klv_pose_has(p, VG_POSE_TIME)) {
-    vg_jw_key(w, "time_us");
-    vg_jw_uint(w, p->time_us);
+    kv_uint(w, "time_us", p->time_us);
     vg_jw_key(w, "time");
     jw_time_iso(w, p->time_us);
   }
@@ -471,12 +448,10 @@ int vg_fmv_pose_to_json(vg_jw *w, const vg_klv_pose *p)
       vg_jw_arr_end(w);
     }
     vg_jw_arr_end(w);
-    vg_jw_key(w, "corners_full");
-    vg_jw_bool(w, p->corners_full);
+    kv_bool(w, "corners_full", p->corners_full);
   }
   if (vg_klv_pose_has(p, VG_POSE_PLATFORM_DESIGNATION)) {
-    vg_jw_key(w, "platform_designation");
-    vg_jw_str(w, p->platform_designation);
+    kv_str(w, "platform_designation", p->platform_designation);
   }
   vg_jw_obj_end(w);
   return VG_OK;
@@ -486,35 +461,23 @@ int vg_fmv_frame_meta_to_json(vg_jw *w, const vg_fmv_frame *f)
 {
   const vg_fmv_frame_meta *m = &f->meta;
   vg_jw_obj_begin(w);
-  vg_jw_key(w, "frame");
-  vg_jw_int(w, f->index);
+  kv_int(w, "frame", f->index);
   jw_pts(w, "pts_s", f->pts);
-  vg_jw_key(w, "time_s");
-  vg_jw_real(w, f->time_s);
-  vg_jw_key(w, "width");
-  vg_jw_int(w, f->width);
-  vg_jw_key(w, "height");
-  vg_jw_int(w, f->height);
-  vg_jw_key(w, "key_frame");
-  vg_jw_bool(w, f->key_frame);
-  vg_jw_key(w, "corrupt");
-  vg_jw_bool(w, f->corrupt);
-  vg_jw_key(w, "align");
-  vg_jw_str(w, vg_fmv_align_name(m->align));
+  kv_real(w, "time_s", f->time_s);
+  kv_int(w, "width", f->width);
+  kv_int(w, "height", f->height);
+  kv_bool(w, "key_frame", f->key_frame);
+  kv_bool(w, "corrupt", f->corrupt);
+  kv_str(w, "align", vg_fmv_align_name(m->align));
   if (m->align != VG_FMV_ALIGN_NONE) {
     vg_jw_key(w, "klv_pid");
     jw_pid(w, m->pid);
-    vg_jw_key(w, "age_s");
-    vg_jw_real(w, m->age_s);
-    vg_jw_key(w, "gap_s");
-    vg_jw_real(w, m->gap_s);
-    vg_jw_key(w, "weight");
-    vg_jw_real(w, m->weight);
+    kv_real(w, "age_s", m->age_s);
+    kv_real(w, "gap_s", m->gap_s);
+    kv_real(w, "weight", m->weight);
     if (m->align == VG_FMV_ALIGN_TIMESTAMP || m->align == VG_FMV_ALIGN_TIMESTAMP_HOLD) {
-      vg_jw_key(w, "offset_us");
-      vg_jw_int(w, m->offset_us);
-      vg_jw_key(w, "offset_estimated");
-      vg_jw_bool(w, m->offset_estimated);
+      kv_int(w, "offset_us", m->offset_us);
+      kv_bool(w, "offset_estimated", m->offset_estimated);
     }
     vg_jw_key(w, "pose");
     vg_fmv_pose_to_json(w, &m->pose);

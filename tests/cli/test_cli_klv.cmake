@@ -1,19 +1,7 @@
 # Command-line tests of `vigia klv` on real data: exit statuses and output.
 # Run by ctest with -DVIGIA=<binary> -DDATA=<shared/data> -DSRC=<source dir>.
 
-function(run_vigia out_var rc_var)
-  execute_process(COMMAND ${VIGIA} ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-  set(${out_var} "${out}" PARENT_SCOPE)
-  set(${rc_var} "${rc}" PARENT_SCOPE)
-  set(LAST_ERR "${err}" PARENT_SCOPE)
-endfunction()
-
-# expect("what is checked" <if() condition...>)
-macro(expect msg)
-  if(NOT (${ARGN}))
-    message(FATAL_ERROR "FAILED: ${msg}\nstderr: ${LAST_ERR}")
-  endif()
-endmacro()
+include(${CMAKE_CURRENT_LIST_DIR}/cli_common.cmake)
 
 set(CHEY "${DATA}/klv/streams/cheyenne_st0601v1.klv")
 if(NOT EXISTS "${CHEY}")

@@ -1363,8 +1363,7 @@ static void packet_size_192(void **st)
   packet_size(192);
 }
 
-/* (Failed at HEAD 5d639d0: a 204-byte packet was taken once its first 188 bytes were staged,
- * so a feed ending inside the 16 parity bytes gave false sync losses; see report.) */
+/* A feed that ends inside the 16 parity bytes of a 204-byte packet must not lose sync. */
 static void packet_size_204(void **st)
 {
   (void)st;

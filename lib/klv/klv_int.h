@@ -124,6 +124,9 @@ int vg__klv_value_encode(vg_buf *out, const vg__klv_setdef *sd, const vg_klv_tag
 int vg__klv_set_encode(vg_buf *out, const vg__klv_setdef *sd, const vg_klv_set *set,
                        uint32_t skip_tag);
 
+/* A numeric item as a double (packet.c): VG_E_RANGE for non-numeric types. */
+int vg__klv_item_real(const vg_klv_item *it, double *out);
+
 /* Mapped-integer helpers shared by the tables (ST 0601 §6, ST 0903 §8). */
 double vg__klv_umap_decode(double lo, double hi, uint64_t x, size_t n);
 double vg__klv_smap_decode(double lo, double hi, int64_t x, size_t n);

@@ -82,11 +82,8 @@ const vg_klv_item *vg_klv_find(const vg_klv_set *set, uint32_t tag)
   return NULL;
 }
 
-int vg_klv_get_real(const vg_klv_set *set, uint32_t tag, double *out)
+int vg__klv_item_real(const vg_klv_item *it, double *out)
 {
-  const vg_klv_item *it = vg_klv_find(set, tag);
-  if (!it)
-    return VG_E_NOTFOUND;
   switch (it->type) {
   case VG_KLV_T_REAL:
     *out = it->v.f;
@@ -101,6 +98,12 @@ int vg_klv_get_real(const vg_klv_set *set, uint32_t tag, double *out)
   default:
     return VG_E_RANGE;
   }
+}
+
+int vg_klv_get_real(const vg_klv_set *set, uint32_t tag, double *out)
+{
+  const vg_klv_item *it = vg_klv_find(set, tag);
+  return it ? vg__klv_item_real(it, out) : VG_E_NOTFOUND;
 }
 
 /* Checksum, version and ordering checks of a decoded top-level set. */

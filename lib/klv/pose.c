@@ -13,12 +13,49 @@
 
 #include "klv_int.h"
 
-static int get(const vg_klv_set *s, uint32_t tag, double *v)
+/* The items of a packet by tag, first occurrence (as vg_klv_find): one pass
+ * over the set instead of a search per field (a full ST 0601 packet has 140
+ * items and the record reads about 40 of them). Tags 1..POSE_TAGS-1 are
+ * direct; EG 0104's pseudo-tags 1001-1003 sit after them. */
+#define POSE_TAGS 128
+#define POSE_SLOTS (POSE_TAGS + 3)
+
+typedef struct {
+  const vg_klv_item *at[POSE_SLOTS];
+} pose_index;
+
+static int slot_of(uint32_t tag)
 {
-  return vg_klv_get_real(s, tag, v) == VG_OK;
+  if (tag < POSE_TAGS)
+    return (int)tag;
+  if (tag >= 1001 && tag <= 1003)
+    return POSE_TAGS + (int)(tag - 1001);
+  return -1;
 }
 
-static void put(vg_klv_pose *p, vg_klv_pose_field f, double *dst, const vg_klv_set *s,
+static void index_set(pose_index *x, const vg_klv_set *s)
+{
+  memset(x, 0, sizeof *x);
+  for (size_t i = 0; i < s->n; i++) {
+    int k = slot_of(s->items[i].tag);
+    if (k >= 0 && !x->at[k])
+      x->at[k] = &s->items[i];
+  }
+}
+
+static const vg_klv_item *find(const pose_index *x, uint32_t tag)
+{
+  int k = slot_of(tag);
+  return k >= 0 ? x->at[k] : NULL;
+}
+
+static int get(const pose_index *x, uint32_t tag, double *v)
+{
+  const vg_klv_item *it = find(x, tag);
+  return it && vg__klv_item_real(it, v) == VG_OK;
+}
+
+static void put(vg_klv_pose *p, vg_klv_pose_field f, double *dst, const pose_index *s,
                 uint32_t tag, uint32_t alt_tag)
 {
   if ((alt_tag && get(s, alt_tag, dst)) || get(s, tag, dst))
@@ -27,7 +64,7 @@ static void put(vg_klv_pose *p, vg_klv_pose_field f, double *dst, const vg_klv_s
 
 int vg_klv_pose_from_packet(vg_klv_pose *out, const vg_klv_packet *pkt)
 {
-  const vg_klv_set *s = &pkt->set;
+  pose_index x, *s = &x;
   vg_klv_pose p;
   const vg_klv_item *it;
   double v[8];
@@ -36,10 +73,11 @@ int vg_klv_pose_from_packet(vg_klv_pose *out, const vg_klv_packet *pkt)
   if (pkt->kind != VG_KLV_KIND_ST0601 && pkt->kind != VG_KLV_KIND_EG0104)
     return vg_error_set(VG_E_UNSUPPORTED, "%s packets carry no sensor pose",
                         vg_klv_kind_name(pkt->kind));
+  index_set(&x, &pkt->set);
   memset(&p, 0, sizeof p);
   p.source = pkt->kind;
   p.ls_version = pkt->version;
-  if ((it = vg_klv_find(s, 2)) && it->type == VG_KLV_T_TIME) {
+  if ((it = find(s, 2)) && it->type == VG_KLV_T_TIME) {
     p.time_us = it->v.u;
     p.present |= 1u << VG_POSE_TIME;
   }
@@ -88,7 +126,7 @@ int vg_klv_pose_from_packet(vg_klv_pose *out, const vg_klv_packet *pkt)
       p.present |= 1u << VG_POSE_CORNERS;
     }
   }
-  if ((it = vg_klv_find(s, 10)) && it->type == VG_KLV_T_STRING) {
+  if ((it = find(s, 10)) && it->type == VG_KLV_T_STRING) {
     size_t n = it->v.s.n < sizeof p.platform_designation - 1 ? it->v.s.n
                                                              : sizeof p.platform_designation - 1;
     memcpy(p.platform_designation, it->v.s.p, n);

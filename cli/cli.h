@@ -21,5 +21,11 @@ int vg_cmd_probe(int argc, char **argv);
 void vg_cmd_probe_help(void);
 int vg_cmd_frames(int argc, char **argv);
 void vg_cmd_frames_help(void);
+int vg_cmd_geolocate(int argc, char **argv);
+void vg_cmd_geolocate_help(void);
+int vg_cmd_footprints(int argc, char **argv);
+void vg_cmd_footprints_help(void);
+int vg_cmd_geocheck(int argc, char **argv);
+void vg_cmd_geocheck_help(void);
 
 #endif

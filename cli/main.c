@@ -12,6 +12,12 @@ static const vg_cmd k_cmds[] = {
    vg_cmd_probe_help},
   {"frames", "decode video frames to PNG with the aligned sensor pose of each (JSON)", vg_cmd_frames,
    vg_cmd_frames_help},
+  {"geolocate", "put a pixel of a frame on the ground, with its uncertainty (CE90/LE90)", vg_cmd_geolocate,
+   vg_cmd_geolocate_help},
+  {"footprints", "the track, frame footprints and centres of a stream as GeoJSON or KML", vg_cmd_footprints,
+   vg_cmd_footprints_help},
+  {"geocheck", "check a stream's own frame centre and corners against the sensor model", vg_cmd_geocheck,
+   vg_cmd_geocheck_help},
 };
 #define NCMDS (sizeof k_cmds / sizeof k_cmds[0])
 

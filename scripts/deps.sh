@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages vigia needs, if any is missing (run as root or with sudo).
 set -euo pipefail
 PKGS="build-essential cmake pkg-config libcmocka-dev libjansson-dev clang xxd
-  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg zlib1g-dev"
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg zlib1g-dev \
+  libgdal-dev libproj-dev proj-data"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 [ -z "$missing" ] && exit 0

@@ -315,7 +315,7 @@ typedef struct vg_fmv_reader vg_fmv_reader;
 typedef struct vg_fmv_reader_opts {
   int version;                /**< VG_FMV_READER_OPTS_VERSION */
   vg_fmv_pixfmt fmt;
-  int decode;                 /**< 0: metadata only (frames come out with no pixels) */
+  int decode;                 /**< 0: metadata only (frames come out with no pixels; width and height are the stream's) */
   vg_fmv_timeline_opts timeline;
   vg_fmv_demux_opts demux;
   int threads;                /**< decoder threads; 0 = libavcodec's choice */

@@ -32,7 +32,8 @@ extern "C" {
   X(E_DENIED,    -10, "permission denied")                                     \
   X(E_INVALID,   -11, "invalid argument")                                      \
   X(E_RANGE,     -12, "value outside its representable range")                 \
-  X(E_USAGE,     -13, "command-line usage error")
+  X(E_USAGE,     -13, "command-line usage error")                              \
+  X(E_NOHIT,     -14, "the ray does not reach the ground")
 
 /** Error codes: `VG_OK` (0) or a negative `VG_E_*`. */
 typedef enum vg_err {

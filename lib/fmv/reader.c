@@ -471,6 +471,8 @@ int vg_fmv_reader_next(vg_fmv_reader *r, const vg_fmv_frame **out)
         r->out.fmt = r->opts.fmt;
         if (r->dec && (rc = convert(r, f)) != VG_OK)
           return rc;
+        if (!r->dec) /* no pixels: the stream's declared size, for geometry */
+          vg_fmv_reader_video(r, NULL, &r->out.width, &r->out.height, NULL);
         vg_fmv_timeline_at(r->tl, pts, &r->out.meta);
         if (pts != VG_FMV_NOPTS)
           vg_fmv_timeline_trim(r->tl, pts - RD_TRIM_SLACK);

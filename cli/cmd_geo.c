@@ -639,7 +639,7 @@ int vg_cmd_geocheck(int argc, char **argv)
       printf("  EGM96 undulation at the centre %+.2f m; UTM zone %d convergence %+.4f deg\n",
              r.geoid_n, r.utm_zone, r.convergence_deg);
     if (isfinite(r.timing_s))
-      printf("  delay fitted to the pointing rate %+.3f s (R^2 %.2f)\n", r.timing_s, r.timing_r2);
+      printf("  delay fitted to the footprint motion %+.3f s (R^2 %.2f)\n", r.timing_s, r.timing_r2);
     printf("\nfindings:\n");
     if (!r.nfind)
       printf("  none: no constant azimuth, elevation or height offset, no timing offset\n");

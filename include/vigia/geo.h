@@ -324,7 +324,7 @@ typedef enum vg_geo_finding {
   VG_GEO_FIND_AZ_BIAS,         /**< constant azimuth offset */
   VG_GEO_FIND_EL_BIAS,         /**< constant elevation offset */
   VG_GEO_FIND_HEIGHT,          /**< constant height offset (MSL/HAE when it is the geoid) */
-  VG_GEO_FIND_TIMING,          /**< residual follows the pointing rate: time offset */
+  VG_GEO_FIND_TIMING,          /**< residual follows the footprint's motion: time offset */
   /** The KLV footprint is nowhere near the pose's line of sight (synthetic or
    * corrupt metadata, a different sensor): no bias is looked for. */
   VG_GEO_FIND_INCONSISTENT
@@ -378,8 +378,9 @@ typedef struct vg_geo_check_result {
   double dh_m, dh_sd_m;                 /**< median and robust sd of dh_m */
   double range_err_med_m;               /**< median KLV slant range minus computed; NAN if absent */
   double geoid_n;                       /**< median undulation at the centres (NAN without geoid) */
-  /** Fitted delay (s) of the KLV centre behind the pose, and the fraction of the
-   * residual variance it explains (timing_r2); NAN without times or motion. */
+  /** Fitted delay (s) of the KLV centre behind the pose (positive: the KLV
+   * footprint is that of an earlier pose), and the fraction of the residual
+   * variance it explains (timing_r2); NAN without times or motion. */
   double timing_s, timing_r2;
   /** Findings in order of size (up to 4), and what each is taken to be. */
   int nfind;

@@ -12,8 +12,9 @@
  *     convergence, it is a grid bearing taken for a true one;
  *   - a constant dh equal to the geoid undulation is an MSL/HAE mix-up,
  *     another constant dh a wrong height, a constant d_el a pointing bias;
- *   - a residual proportional to the line-of-sight rate is a time offset
- *     between the KLV centre and the pose (fitted as a delay in s).
+ *   - a residual proportional to the footprint's ground velocity (the
+ *     platform's motion and the gimbal's) is a time offset between the KLV
+ *     centre and the pose (fitted as a delay in s).
  * The findings are then removed from every packet and the residuals given
  * again.
  */
@@ -327,6 +328,7 @@ int vg_geo_check_result_get(vg_geo_check *c, vg_geo_check_result *r)
 {
   static const double cu[4] = {0, 1, 1, 0}, cv[4] = {0, 0, 1, 1};
   double corr_az = 0, corr_el = 0, corr_dh = 0, corr_tau = 0, tmp, range_med;
+  vg_geo_llh *pts;
   int inconsistent = 0;
   size_t n = c->n;
 
@@ -420,53 +422,91 @@ int vg_geo_check_result_get(vg_geo_check *c, vg_geo_check_result *r)
                   "constant elevation offset: gimbal elevation bias or boresight misalignment");
     }
   }
-  /* timing: residual against the line-of-sight rate, after the constant parts */
-  {
-    double sxy = 0, sxx = 0, syy = 0, sres;
+  /* The footprint with the constant findings removed: centre and corners. */
+  pts = malloc(n * 5 * sizeof *pts);
+  if (!pts)
+    return vg_error_set(VG_E_NOMEM, "geocheck: %zu samples", n);
+  for (size_t i = 0; i < n; i++) {
+    const priv *p = &c->p[i];
+    for (int k = 0; k < 5; k++) {
+      double u = k < 4 ? cu[k] : 0.5, v = k < 4 ? cv[k] : 0.5;
+      pts[5 * i + k].h = NAN;
+      if ((k == 4 || p->has_corners) && place(c, p, u, v, corr_az, corr_el, corr_dh, &pts[5 * i + k], NULL) != VG_OK)
+        pts[5 * i + k].h = NAN;
+    }
+  }
+  /* Timing: the KLV centre is that of the pose tau s earlier when the residual
+   * (KLV - computed, metres east/north) is -tau times the footprint's ground
+   * velocity; the velocity carries the platform's motion and the gimbal's. */
+  if (!inconsistent) {
+    double srv = 0, svv = 0, srr = 0;
     size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-      const vg_geo_check_sample *s = &c->s[i];
-      double ce = cos(c->p[i].los_el * VG__DEG);
-      double ya = (s->d_az - corr_az) * ce, xa = s->az_rate * ce;
-      double ye = s->d_el - corr_el, xe = s->el_rate;
-      if (!isfinite(xa) || !isfinite(xe))
+    for (size_t i = 1; i + 1 < n; i++) {
+      const vg_geo_llh *a = &pts[5 * (i - 1) + 4], *b = &pts[5 * (i + 1) + 4], *ci = &pts[5 * i + 4];
+      double dt = ((double)c->s[i + 1].time_us - (double)c->s[i - 1].time_us) * 1e-6;
+      double ea[3], eb[3], ek[3], va[3], vb[3], rk[3];
+      vg_geo_llh k = {c->p[i].klv_c[0], c->p[i].klv_c[1], ci->h};
+      if (isnan(a->h) || isnan(b->h) || isnan(ci->h) || !c->s[i - 1].time_us || !(dt > 0) || dt > 5.0)
         continue;
-      if (corr_dh != 0 || fabs(r->dh_m) >= VG_GEO_CHECK_MIN_H_M)
-        ye = 0, xe = 0; /* the along-look residual is a height matter: azimuth only */
-      sxy += xa * ya + xe * ye;
-      sxx += xa * xa + xe * xe;
-      syy += ya * ya + ye * ye;
+      vg_geo_llh_to_ecef(a, ea);
+      vg_geo_llh_to_ecef(b, eb);
+      vg_geo_llh_to_ecef(&k, ek);
+      vg_geo_ecef_to_ned(ci, ea, va);
+      vg_geo_ecef_to_ned(ci, eb, vb);
+      vg_geo_ecef_to_ned(ci, ek, rk);
+      for (int j = 0; j < 2; j++) {
+        double v = (vb[j] - va[j]) / dt;
+        srv += rk[j] * v;
+        svv += v * v;
+        srr += rk[j] * rk[j];
+      }
       m++;
     }
-    if (!inconsistent && m >= 8 && sxx / (double)m > 0.05 * 0.05 && syy > 0) {
-      double tau = sxy / sxx;
-      sres = syy - tau * sxy;
+    if (m >= 8 && svv / (double)m > 0.5 * 0.5 && srr > 0) {
+      double tau = -srv / svv;
       r->timing_s = tau;
-      r->timing_r2 = 1.0 - sres / syy;
+      r->timing_r2 = 1.0 - (srr + 2 * tau * srv + tau * tau * svv) / srr;
       if (fabs(tau) >= VG_GEO_CHECK_MIN_TIMING_S && r->timing_r2 >= VG_GEO_CHECK_MIN_TIMING_R2) {
         corr_tau = tau;
         add_finding(r, VG_GEO_FIND_TIMING, tau,
-                    "the KLV footprint follows the pose %.0f ms %s (residual follows the pointing "
-                    "rate, R^2 %.2f)", fabs(tau) * 1e3, tau > 0 ? "late" : "early", r->timing_r2);
+                    "the KLV footprint is that of the pose %.0f ms %s (the residual follows the "
+                    "footprint's motion, R^2 %.2f): a time offset between them",
+                    fabs(tau) * 1e3, tau > 0 ? "earlier" : "later", r->timing_r2);
       }
     }
   }
-  /* residuals with the findings removed */
+  /* residuals with the findings removed: the footprint at t - tau between neighbours */
   for (size_t i = 0; i < n; i++) {
     vg_geo_check_sample *s = &c->s[i];
     const priv *p = &c->p[i];
-    double daz = corr_az + (isfinite(s->az_rate) ? corr_tau * s->az_rate : 0.0);
-    double del = corr_el + (isfinite(s->el_rate) ? corr_tau * s->el_rate : 0.0);
-    vg_geo_llh hit;
-    s->corr_centre_err_m = NAN;
-    if (place(c, p, 0.5, 0.5, daz, del, corr_dh, &hit, NULL) == VG_OK)
-      s->corr_centre_err_m = hdist(hit.lat, hit.lon, p->klv_c[0], p->klv_c[1], hit.h);
-    for (int k = 0; k < 4; k++) {
-      s->corr_corner_err_m[k] = NAN;
-      if (p->has_corners && place(c, p, cu[k], cv[k], daz, del, corr_dh, &hit, NULL) == VG_OK)
-        s->corr_corner_err_m[k] = hdist(hit.lat, hit.lon, p->klv_k[k][0], p->klv_k[k][1], hit.h);
+    const vg_geo_llh *q = &pts[5 * i];
+    vg_geo_llh shifted[5];
+    if (corr_tau != 0.0) {
+      double t = (double)s->time_us - corr_tau * 1e6;
+      size_t j = i;
+      while (j > 0 && (double)c->s[j].time_us > t)
+        j--;
+      while (j + 1 < n && (double)c->s[j + 1].time_us <= t)
+        j++;
+      if (j + 1 < n && c->s[j + 1].time_us > c->s[j].time_us) {
+        double w = (t - (double)c->s[j].time_us) / ((double)c->s[j + 1].time_us - (double)c->s[j].time_us);
+        w = w < 0 ? 0 : w > 1 ? 1 : w;
+        for (int k = 0; k < 5; k++) {
+          const vg_geo_llh *a = &pts[5 * j + k], *b = &pts[5 * (j + 1) + k];
+          shifted[k].lat = a->lat + w * (b->lat - a->lat);
+          shifted[k].lon = a->lon + w * (b->lon - a->lon);
+          shifted[k].h = a->h + w * (b->h - a->h);
+        }
+        q = shifted;
+      }
     }
+    s->corr_centre_err_m = isnan(q[4].h) ? NAN : hdist(q[4].lat, q[4].lon, p->klv_c[0], p->klv_c[1], q[4].h);
+    for (int k = 0; k < 4; k++)
+      s->corr_corner_err_m[k] = (!p->has_corners || isnan(q[k].h))
+                                    ? NAN
+                                    : hdist(q[k].lat, q[k].lon, p->klv_k[k][0], p->klv_k[k][1], q[k].h);
   }
+  free(pts);
   robust(c, f_ccen, &r->corrected_centre_med_m, &tmp);
   r->corrected_centre_max_m = 0;
   for (size_t i = 0; i < n; i++)

@@ -111,8 +111,13 @@ double vg_geo_dem_h(const vg_geo_dem *d, double lat, double lon)
   double fx, fy;
   const float *p;
 
-  if (!(x >= 0.0 && y >= 0.0 && x <= d->w - 1 && y <= d->h - 1))
+  /* the last row and column are inside: allow the rounding of lat0 + (h-1)*dlat */
+  if (!(x >= -1e-9 && y >= -1e-9 && x <= d->w - 1 + 1e-9 && y <= d->h - 1 + 1e-9))
     return NAN;
+  if (x < 0)
+    x = 0;
+  if (y < 0)
+    y = 0;
   i = (long)x;
   j = (long)y;
   if (i >= d->w - 1)

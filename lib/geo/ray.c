@@ -124,7 +124,7 @@ static int hit_dem(const vg_geo_dem *dem, const double p[3], const double d[3], 
                    double *range)
 {
   double ta, tb, r0, r1, q0, q1, step, chunk_t, hfrac, fa;
-  int inside_top, inside_bot, n_top, n_bot, started = 0;
+  int inside_top, inside_bot, n_top, n_bot, started = 0, was_void = 0;
   vg_geo_llh g, gs;
   double e[3];
   chunk c;
@@ -192,14 +192,26 @@ static int hit_dem(const vg_geo_dem *dem, const double p[3], const double d[3], 
                                 "the ray leaves DEM %s at (%.6f, %.6f) before reaching the ground",
                                 dem->name, g.lat, g.lon);
           fprev = NAN; /* not over the DEM yet */
+          was_void = 0;
           tprev = t;
           continue;
         }
         /* a void: no crossing can be seen here; start again after it */
         started = 1;
+        was_void = 1;
         fprev = NAN;
         tprev = t;
         continue;
+      }
+      if (isnan(fprev) && f <= 0) {
+        /* The first ground seen after entering the DEM, or after a void, is
+         * already above the ray: the crossing happened where there is no
+         * height to place it (outside the DEM or in the void). */
+        return vg_error_set(VG_E_NOHIT,
+                            "the ray is below the surface of DEM %s where it %s (%.6f, %.6f): "
+                            "the crossing is %s",
+                            dem->name, was_void ? "leaves a void" : "enters it", g.lat, g.lon,
+                            was_void ? "in the void" : "outside the DEM");
       }
       if (!isnan(fprev) && fprev > 0 && f <= 0) {
         /* Illinois false position on [tprev, t] */

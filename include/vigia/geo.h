@@ -79,7 +79,9 @@ int vg_geo_geoid_from_mem(vg_geo_geoid **out, const uint8_t *buf, size_t len, co
 void vg_geo_geoid_free(vg_geo_geoid *g);
 /**
  * Undulation N (m) at (lat, lon) by bilinear interpolation; longitude any
- * value (wrapped). HAE = MSL + N. @return NAN outside the grid or on no data.
+ * value (wrapped). HAE = MSL + N. @return NAN outside the grid (half a cell
+ * beyond the first and last rows is clamped to them: the poles of resampled
+ * grids) or on no data.
  */
 double vg_geo_geoid_n(const vg_geo_geoid *g, double lat, double lon);
 /** The file it was read from (borrowed). */

@@ -41,6 +41,13 @@ int vg_geo_camera_init(vg_geo_camera *c, const vg_geo_view *v)
       fabs(v->pos.lat) > 90.0)
     return vg_error_set(VG_E_INVALID, "sensor position (%g, %g, %g)", v->pos.lat, v->pos.lon,
                         v->pos.h);
+  {
+    const double ang[] = {v->heading, v->pitch, v->roll, v->rel_az, v->rel_el, v->rel_roll,
+                          v->abs_az, v->abs_el, v->abs_roll};
+    for (size_t i = 0; i < sizeof ang / sizeof ang[0]; i++)
+      if (!isfinite(ang[i]))
+        return vg_error_set(VG_E_INVALID, "a pointing or attitude angle is not a number");
+  }
   vg_geo_view_rotation(v, rn);
   vg_geo_ned_basis(v->pos.lat, v->pos.lon, m);
   /* camera -> ECEF = m^T * rn */

@@ -171,25 +171,22 @@ double vg_geo_geoid_n(const vg_geo_geoid *g, double lat, double lon)
   /* Rows cover [lat0, lat0 + (rows-1) dlat]; a pole half a cell beyond the
    * first or last row of a resampled grid is clamped to it. */
   if (y < 0) {
-    if (y < -1.0)
+    if (y < -0.5)
       return NAN;
     y = 0;
   }
   if (y > g->rows - 1) {
-    if (y > g->rows)
+    if (y > g->rows - 0.5)
       return NAN;
     y = g->rows - 1;
   }
-  x = lon - g->lon0;
-  if (g->wraps) {
-    x = fmod(x, 360.0);
-    if (x < 0)
-      x += 360.0;
-  } else if (x < 0 || x > (g->cols - 1) * g->dlon) {
-    x = fmod(x + 720.0, 360.0); /* a 0..360 grid asked with -180..180, or the reverse */
-    if (x < 0 || x > (g->cols - 1) * g->dlon)
-      return NAN;
-  }
+  /* any longitude: into [0, 360) from the first column (a 0..360 grid asked
+   * with -180..180, or the reverse, or several turns away) */
+  x = fmod(lon - g->lon0, 360.0);
+  if (x < 0)
+    x += 360.0;
+  if (!g->wraps && x > (g->cols - 1) * g->dlon)
+    return NAN;
   x /= g->dlon;
   j0 = (long)floor(y);
   if (j0 >= g->rows - 1)

@@ -88,8 +88,10 @@ int vg_geo_camera_ground(const vg_geo_camera *c, const vg_geo_ground *g, double 
                          vg_geo_llh *hit, double *range)
 {
   double d[3];
+  if (!isfinite(u) || !isfinite(v))
+    return vg_error_set(VG_E_INVALID, "pixel (%g, %g)", u, v);
   vg_geo_camera_ray(c, u, v, d);
-  return vg_geo_ray_ground(g, c->pos, d, hit, range);
+  return vg__geo_ray_ground_unit(g, c->pos, d, hit, range);
 }
 
 int vg_geo_view_from_pose(vg_geo_view *v, const vg_klv_pose *p, const vg_geo_geoid *geoid,

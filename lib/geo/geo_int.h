@@ -44,6 +44,9 @@ static inline void vg__mat_tvec(const double m[9], const double v[3], double out
   out[2] = m[2] * v[0] + m[5] * v[1] + m[8] * v[2];
 }
 
+/* vg_geo_ray_ground for a unit direction (no normalisation or checks). */
+int vg__geo_ray_ground_unit(const vg_geo_ground *g, const double p[3], const double d[3],
+                            vg_geo_llh *hit, double *range);
 /* c = a * b */
 void vg__mat_mul(const double a[9], const double b[9], double c[9]);
 /* Aerospace Z-Y-X: R = Rz(yaw) Ry(pitch) Rx(roll), angles in degrees. */

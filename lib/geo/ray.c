@@ -277,6 +277,15 @@ static int hit_dem(const vg_geo_dem *dem, const double p[3], const double d[3], 
                       dem->name, tb);
 }
 
+/* d is a unit vector (camera.c hands out unit rays). */
+int vg__geo_ray_ground_unit(const vg_geo_ground *g, const double p[3], const double d[3],
+                            vg_geo_llh *hit, double *range)
+{
+  if (g->dem)
+    return hit_dem(g->dem, p, d, hit, range);
+  return hit_ellipsoid(g->h, p, d, hit, range);
+}
+
 int vg_geo_ray_ground(const vg_geo_ground *g, const double p[3], const double d[3], vg_geo_llh *hit,
                       double *range)
 {

@@ -252,8 +252,8 @@ int vg_cmd_geolocate(int argc, char **argv)
   geo_opts o;
   vg_fmv_source *src = NULL;
   vg_fmv_reader *rd = NULL;
-  int status = VG_EXIT_FAILED, rc, have_prev = 0, have_cur = 0;
-  vg_geo_view prev, cur, next;
+  int status = VG_EXIT_FAILED, rc, have_prev = 0, have_cur = 0, rates_done = 0;
+  vg_geo_view prev, cur;
   vg_klv_pose cur_pose;
   double t_prev = 0, t_cur = 0;
   int64_t cur_pts = 0;
@@ -271,6 +271,7 @@ int vg_cmd_geolocate(int argc, char **argv)
     const vg_fmv_frame *f;
     vg_geo_view v;
     int ok;
+    memset(&v, 0, sizeof v);
     rc = vg_fmv_reader_next(rd, &f);
     if (rc == VG_E_TRUNCATED)
       break;
@@ -306,14 +307,15 @@ int vg_cmd_geolocate(int argc, char **argv)
     /* the next frame: rates, then stop */
     vg_geo_view_rates(&cur, have_prev ? &prev : NULL, t_cur - t_prev, ok ? &v : NULL,
                       f->time_s - t_cur);
-    next = v;
-    (void)next;
+    rates_done = 1;
     break;
   }
   if (!have_cur) {
     fprintf(stderr, "vigia geolocate: %s has no frame %d\n", argv[optind], o.frame);
     goto done;
   }
+  if (!rates_done) /* the last frame: the rates from the one before */
+    vg_geo_view_rates(&cur, have_prev ? &prev : NULL, t_cur - t_prev, NULL, 0);
   {
     vg_geo_ground g;
     vg_geo_point pt;

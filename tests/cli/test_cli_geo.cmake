@@ -124,6 +124,19 @@ run_vigia(out rc geolocate "${AP}" --frame 3 --pixel 180,0)
 string(JSON lat_top GET "${out}" lat)
 expect("image top is farther north when looking north (${lat_top} > ${lat})" lat_top GREATER lat)
 
+# the timing term alone: the pose moves between frames (rates from the neighbours, and from
+# the frame before for the last one), so a timing error moves the point; none without it
+foreach(fr 4 9)
+  run_vigia(out rc geolocate "${AP}" --frame ${fr} --pixel 180,120 --sigma-att 0 --sigma-point 0
+            --sigma-pos 0,0 --sigma-ground 0 --sigma-time 0.5)
+  string(JSON ce GET "${out}" ce90_m)
+  expect("frame ${fr}: timing alone gives a CE90 of metres (got ${ce})" rc EQUAL 0 AND ce GREATER 1 AND ce LESS 100)
+endforeach()
+run_vigia(out rc geolocate "${AP}" --frame 4 --pixel 180,120 --sigma-att 0 --sigma-point 0
+          --sigma-pos 0,0 --sigma-ground 0 --sigma-time 0)
+string(JSON ce GET "${out}" ce90_m)
+expect("no error, no CE90 (got ${ce})" ce EQUAL 0)
+
 run_vigia(out rc geolocate "${AP}" --frame 99 --pixel 1,1)
 expect("no such frame fails (got ${rc})" rc EQUAL 1 AND LAST_ERR MATCHES "has no frame 99")
 run_vigia(out rc geolocate "${AP}" --pixel 1,1)

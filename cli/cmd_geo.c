@@ -405,7 +405,9 @@ int vg_cmd_footprints(int argc, char **argv)
   vg_fmv_reader *rd = NULL;
   vg_geo_footprint *fp = NULL;
   size_t n = 0, cap = 0, nopose = 0, nohit = 0, total = 0;
-  int status = VG_EXIT_FAILED, rc, kml;
+  int status = VG_EXIT_FAILED, rc, kml, have_prev = 0;
+  vg_geo_view prev;
+  double t_prev = 0;
   vg_buf b;
   const char *desc = NULL;
 
@@ -448,6 +450,11 @@ int vg_cmd_footprints(int argc, char **argv)
       fp = p;
       cap = nc;
     }
+    /* pose rates for the timing term: from the previous frame with a pose */
+    vg_geo_view_rates(&v, have_prev ? &prev : NULL, f->time_s - t_prev, NULL, 0);
+    prev = v;
+    t_prev = f->time_s;
+    have_prev = 1;
     ground_of(&o, &f->meta.pose, &g, &desc);
     if (vg_geo_footprint_compute(&v, &g, &o.sig, o.geoid, &fp[n]) != VG_OK) {
       nohit++;

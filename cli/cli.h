@@ -27,5 +27,13 @@ int vg_cmd_footprints(int argc, char **argv);
 void vg_cmd_footprints_help(void);
 int vg_cmd_geocheck(int argc, char **argv);
 void vg_cmd_geocheck_help(void);
+int vg_cmd_detect(int argc, char **argv);
+void vg_cmd_detect_help(void);
+int vg_cmd_eval(int argc, char **argv);
+void vg_cmd_eval_help(void);
+int vg_cmd_had(int argc, char **argv);
+void vg_cmd_had_help(void);
+int vg_cmd_change(int argc, char **argv);
+void vg_cmd_change_help(void);
 
 #endif

@@ -18,6 +18,13 @@ static const vg_cmd k_cmds[] = {
    vg_cmd_footprints_help},
   {"geocheck", "check a stream's own frame centre and corners against the sensor model", vg_cmd_geocheck,
    vg_cmd_geocheck_help},
+  {"detect", "score an image with a detector and cut the scores into detections", vg_cmd_detect,
+   vg_cmd_detect_help},
+  {"change", "change between two passes (IR-MAD), invariant to radiometric differences", vg_cmd_change,
+   vg_cmd_change_help},
+  {"eval", "ROC AUC of a score map against a truth map", vg_cmd_eval, vg_cmd_eval_help},
+  {"had", "run the anomaly detector on every benchmark scene of a folder, beside published AUCs",
+   vg_cmd_had, vg_cmd_had_help},
 };
 #define NCMDS (sizeof k_cmds / sizeof k_cmds[0])
 

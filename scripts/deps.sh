@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS="build-essential cmake pkg-config libcmocka-dev libjansson-dev clang xxd
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg zlib1g-dev \
-  libgdal-dev libproj-dev proj-data"
+  libgdal-dev libproj-dev proj-data libopenblas-dev liblapacke-dev libcairo2-dev python3-spectral"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 [ -z "$missing" ] && exit 0

@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vigia/raster.h"
+#include "raster_int.h"
 
-static void gdal_init(void)
+void vg__raster_gdal_init(void)
 {
   static int done;
   if (!done) {
@@ -62,7 +62,7 @@ int vg_raster_dem_open(vg_geo_dem **out, const char *path, const vg_raster_dem_o
     o = *opts;
   if (o.band <= 0)
     o.band = 1;
-  gdal_init();
+  vg__raster_gdal_init();
   ds = GDALOpen(path, GA_ReadOnly);
   if (!ds) {
     rc = vg_error_set(VG_E_IO, "DEM %s: GDAL cannot open it (%s)", path, CPLGetLastErrorMsg());

@@ -56,5 +56,9 @@ int test_klv_scan_run(void);
 int test_fmv_data_run(void);
 int test_fmv_synth_run(void);
 int test_fmv_align_run(void);
+int test_detect_core_run(void);
+int test_detect_target_run(void);
+int test_detect_thermal_run(void);
+int test_detect_change_run(void);
 
 #endif

@@ -1,0 +1,256 @@
+/*
+ * Rasters through GDAL: whole cubes or blocks of rows (BIP float32), with the
+ * georeferencing, projection, no-data value and ENVI wavelengths; score maps
+ * written as deflated float32 GeoTIFF and 8-bit PNG previews. MAT v5 files go
+ * to mat5.c (GDAL does not read them).
+ */
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <gdal.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "raster_int.h"
+
+struct vg_raster {
+  GDALDatasetH ds;
+  vg_cube info; /* rows, cols, bands and georeferencing; data NULL */
+  char path[1024];
+};
+
+static int ends_with(const char *s, const char *suf)
+{
+  size_t a = strlen(s), b = strlen(suf);
+  return a >= b && !strcasecmp(s + a - b, suf);
+}
+
+/* ENVI (and some other drivers) put the band centre in the band metadata. */
+static double *wavelengths(GDALDatasetH ds, int bands)
+{
+  double *w = malloc((size_t)bands * sizeof *w);
+  if (!w)
+    return NULL;
+  for (int b = 0; b < bands; b++) {
+    GDALRasterBandH h = GDALGetRasterBand(ds, b + 1);
+    const char *v = GDALGetMetadataItem(h, "wavelength", NULL);
+    const char *u = GDALGetMetadataItem(h, "wavelength_units", NULL);
+    char *end;
+    double x;
+    if (!v) {
+      free(w);
+      return NULL;
+    }
+    x = strtod(v, &end);
+    if (end == v || !isfinite(x) || x <= 0) {
+      free(w);
+      return NULL;
+    }
+    /* nanometres by name, or by size when the unit is missing */
+    if ((u && (!strncasecmp(u, "nan", 3) || !strcasecmp(u, "nm"))) || (!u && x > 100.0))
+      x /= 1000.0;
+    w[b] = x;
+  }
+  return w;
+}
+
+int vg_raster_open(vg_raster **out, const char *path)
+{
+  vg_raster *r;
+  vg__raster_gdal_init();
+  r = calloc(1, sizeof *r);
+  if (!r)
+    return vg_error_set(VG_E_NOMEM, "raster %s", path);
+  r->ds = GDALOpen(path, GA_ReadOnly);
+  if (!r->ds) {
+    free(r);
+    return vg_error_set(VG_E_IO, "raster %s: GDAL cannot open it (%s)", path, CPLGetLastErrorMsg());
+  }
+  r->info.rows = GDALGetRasterYSize(r->ds);
+  r->info.cols = GDALGetRasterXSize(r->ds);
+  r->info.bands = GDALGetRasterCount(r->ds);
+  if (r->info.bands <= 0 || r->info.rows <= 0 || r->info.cols <= 0) {
+    GDALClose(r->ds);
+    free(r);
+    return vg_error_set(VG_E_UNSUPPORTED, "raster %s has no pixel band", path);
+  }
+  r->info.has_gt = GDALGetGeoTransform(r->ds, r->info.gt) == CE_None;
+  {
+    const char *wkt = GDALGetProjectionRef(r->ds);
+    if (wkt && *wkt)
+      r->info.srs_wkt = strdup(wkt);
+  }
+  {
+    int ok = 0;
+    double nd = GDALGetRasterNoDataValue(GDALGetRasterBand(r->ds, 1), &ok);
+    r->info.has_nodata = ok;
+    r->info.nodata = nd;
+  }
+  r->info.wavelength_um = wavelengths(r->ds, r->info.bands);
+  snprintf(r->path, sizeof r->path, "%s", path);
+  *out = r;
+  return VG_OK;
+}
+
+void vg_raster_close(vg_raster *r)
+{
+  if (!r)
+    return;
+  if (r->ds)
+    GDALClose(r->ds);
+  free(r->info.srs_wkt);
+  free(r->info.wavelength_um);
+  free(r);
+}
+
+const vg_cube *vg_raster_info(const vg_raster *r)
+{
+  return &r->info;
+}
+
+int vg_raster_read_rows(vg_raster *r, int row0, int nrows, float *buf)
+{
+  int b = r->info.bands, cols = r->info.cols;
+  if (row0 < 0 || nrows < 0 || row0 + nrows > r->info.rows)
+    return vg_error_set(VG_E_RANGE, "raster %s: rows %d..%d of %d", r->path, row0, row0 + nrows,
+                        r->info.rows);
+  if (!nrows)
+    return VG_OK;
+  /* pixel-interleaved float32 in one call: pixel space b*4, line space cols*b*4, band space 4 */
+  if (GDALDatasetRasterIO(r->ds, GF_Read, 0, row0, cols, nrows, buf, cols, nrows, GDT_Float32, b,
+                          NULL, (GSpacing)b * 4, (GSpacing)cols * b * 4, 4) != CE_None)
+    return vg_error_set(VG_E_IO, "raster %s: reading rows %d..%d: %s", r->path, row0,
+                        row0 + nrows, CPLGetLastErrorMsg());
+  return VG_OK;
+}
+
+int vg_raster_read(vg_cube **out, const char *path, const char *var)
+{
+  vg_raster *r = NULL;
+  vg_cube *c = NULL;
+  int rc;
+  if (ends_with(path, ".mat"))
+    return vg_raster_mat_read(out, path, var);
+  if ((rc = vg_raster_open(&r, path)) != VG_OK)
+    return rc;
+  if ((rc = vg_cube_new(&c, r->info.rows, r->info.cols, r->info.bands)) != VG_OK ||
+      (rc = vg_raster_read_rows(r, 0, r->info.rows, c->data)) != VG_OK ||
+      (rc = vg_cube_copy_georef(c, &r->info)) != VG_OK) {
+    vg_cube_free(c);
+    vg_raster_close(r);
+    return rc;
+  }
+  vg_raster_close(r);
+  *out = c;
+  return VG_OK;
+}
+
+int vg_raster_write_tiff(const char *path, const vg_cube *c, int band)
+{
+  GDALDriverH drv;
+  GDALDatasetH ds;
+  char **opts = NULL;
+  float *row;
+  int rc = VG_OK;
+  vg__raster_gdal_init();
+  if (band < 0 || band >= c->bands)
+    return vg_error_set(VG_E_INVALID, "band %d of %d", band, c->bands);
+  drv = GDALGetDriverByName("GTiff");
+  opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
+  opts = CSLSetNameValue(opts, "PREDICTOR", "3");
+  opts = CSLSetNameValue(opts, "TILED", "YES");
+  ds = drv ? GDALCreate(drv, path, c->cols, c->rows, 1, GDT_Float32, opts) : NULL;
+  CSLDestroy(opts);
+  if (!ds)
+    return vg_error_set(VG_E_IO, "cannot create %s: %s", path, CPLGetLastErrorMsg());
+  if (c->has_gt)
+    GDALSetGeoTransform(ds, (double *)c->gt);
+  if (c->srs_wkt)
+    GDALSetProjection(ds, c->srs_wkt);
+  GDALSetRasterNoDataValue(GDALGetRasterBand(ds, 1), NAN);
+  row = malloc((size_t)c->cols * sizeof *row);
+  if (!row) {
+    rc = vg_error_set(VG_E_NOMEM, "row of %d", c->cols);
+    goto done;
+  }
+  for (int r = 0; r < c->rows; r++) {
+    for (int k = 0; k < c->cols; k++)
+      row[k] = vg_cube_px(c, r, k)[band];
+    if (GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 0, r, c->cols, 1, row, c->cols, 1,
+                     GDT_Float32, 0, 0) != CE_None) {
+      rc = vg_error_set(VG_E_IO, "writing %s: %s", path, CPLGetLastErrorMsg());
+      break;
+    }
+  }
+done:
+  free(row);
+  GDALClose(ds);
+  return rc;
+}
+
+static int cmp_f(const void *a, const void *b)
+{
+  float x = *(const float *)a, y = *(const float *)b;
+  return x < y ? -1 : x > y;
+}
+
+int vg_raster_write_png(const char *path, const float *v, int rows, int cols, const uint8_t *mask)
+{
+  size_t n = (size_t)rows * (size_t)cols, m = 0;
+  float *tmp = NULL, lo = 0, hi = 1;
+  uint8_t *rgb = NULL;
+  GDALDriverH mem, png;
+  GDALDatasetH ds = NULL, out = NULL;
+  int rc = VG_OK;
+  vg__raster_gdal_init();
+  if (rows <= 0 || cols <= 0)
+    return vg_error_set(VG_E_INVALID, "preview of %d x %d", rows, cols);
+  tmp = malloc(n * sizeof *tmp);
+  rgb = malloc(3 * n);
+  if (!tmp || !rgb) {
+    rc = vg_error_set(VG_E_NOMEM, "preview of %d x %d", rows, cols);
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (isfinite(v[i]))
+      tmp[m++] = v[i];
+  if (m) {
+    qsort(tmp, m, sizeof *tmp, cmp_f);
+    lo = tmp[(size_t)(0.02 * (double)(m - 1))];
+    hi = tmp[(size_t)(0.998 * (double)(m - 1))];
+    if (!(hi > lo))
+      hi = lo + 1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    double g = isfinite(v[i]) ? (v[i] - lo) / (hi - lo) : 0.0;
+    uint8_t q = (uint8_t)(g <= 0 ? 0 : g >= 1 ? 255 : lround(g * 255.0));
+    int red = mask && mask[i];
+    rgb[i] = red ? 255 : q;
+    rgb[n + i] = red ? 0 : q;
+    rgb[2 * n + i] = red ? 0 : q;
+  }
+  mem = GDALGetDriverByName("MEM");
+  png = GDALGetDriverByName("PNG");
+  if (!mem || !png || !(ds = GDALCreate(mem, "", cols, rows, 3, GDT_Byte, NULL))) {
+    rc = vg_error_set(VG_E_UNSUPPORTED, "GDAL's MEM or PNG driver is missing");
+    goto done;
+  }
+  if (GDALDatasetRasterIO(ds, GF_Write, 0, 0, cols, rows, rgb, cols, rows, GDT_Byte, 3, NULL, 1,
+                          cols, (GSpacing)n) != CE_None) {
+    rc = vg_error_set(VG_E_IO, "preview: %s", CPLGetLastErrorMsg());
+    goto done;
+  }
+  out = GDALCreateCopy(png, path, ds, FALSE, NULL, NULL, NULL);
+  if (!out)
+    rc = vg_error_set(VG_E_IO, "cannot write %s: %s", path, CPLGetLastErrorMsg());
+done:
+  if (out)
+    GDALClose(out);
+  if (ds)
+    GDALClose(ds);
+  free(tmp);
+  free(rgb);
+  return rc;
+}

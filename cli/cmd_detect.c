@@ -76,6 +76,17 @@ static void write_detections(FILE *f, const vg_cube *c, const char *method, cons
 
 /* ---- detect ---------------------------------------------------------------------------- */
 
+static int ends_with_ci(const char *s, const char *suf)
+{
+  size_t a = strlen(s), b = strlen(suf);
+  return a >= b && !strcasecmp(s + a - b, suf);
+}
+
+static int read_rows(void *ctx, int row0, int nrows, float *buf)
+{
+  return vg_raster_read_rows(ctx, row0, nrows, buf);
+}
+
 #ifndef VG_CLI_DATA_DIR
 #define VG_CLI_DATA_DIR "../shared/data"
 #endif
@@ -182,7 +193,7 @@ int vg_cmd_detect(int argc, char **argv)
   vg_detect_opts o = VG_DETECT_OPTS_INIT;
   vg_blob_opts bo = {0.999, 0, 1, 100};
   const char *out = NULL, *var = NULL, *truth = NULL, *tname = NULL, *lib = NULL;
-  int at_r = -1, at_c = -1, use_log = 0;
+  int at_r = -1, at_c = -1, use_log = 0, streamed = 0, nbands = 0;
   vg_cube *c = NULL, *sc = NULL;
   vg_blob *b = NULL;
   size_t nb = 0;
@@ -233,15 +244,38 @@ int vg_cmd_detect(int argc, char **argv)
     fprintf(stderr, "vigia detect: expected one IMAGE and --out DIR\n");
     return VG_EXIT_USAGE;
   }
+  if (use_log && o.method != VG_DETECT_MF && o.method != VG_DETECT_ACE && o.method != VG_DETECT_CEM) {
+    fprintf(stderr, "vigia detect: --log goes with mf, ace or cem\n");
+    return VG_EXIT_USAGE;
+  }
   if (mkdir_p(out))
     return VG_EXIT_FAILED;
-  if (vg_raster_read(&c, argv[optind], var) != VG_OK) {
+  if ((o.method == VG_DETECT_RX || o.method == VG_DETECT_RXP) && !ends_with_ci(argv[optind], ".mat")) {
+    /* read by rows: a raster larger than memory runs; the result is the same */
+    vg_raster *ras = NULL;
+    const vg_cube *info;
+    if (vg_raster_open(&ras, argv[optind]) != VG_OK) {
+      fprintf(stderr, "vigia detect: %s\n", vg_error_last());
+      goto done;
+    }
+    info = vg_raster_info(ras);
+    if (vg_cube_new(&c, info->rows, info->cols, 1) != VG_OK || vg_cube_copy_georef(c, info) != VG_OK ||
+        vg_cube_new(&sc, info->rows, info->cols, 1) != VG_OK || vg_cube_copy_georef(sc, info) != VG_OK ||
+        vg_detect_anomaly_rows(info->rows, info->cols, info->bands, read_rows, ras, &o, sc->data) != VG_OK) {
+      fprintf(stderr, "vigia detect: %s: %s\n", argv[optind], vg_error_last());
+      vg_raster_close(ras);
+      goto done;
+    }
+    nbands = info->bands; /* c only carries the size and georeferencing */
+    vg_raster_close(ras);
+    streamed = 1;
+  } else if (vg_raster_read(&c, argv[optind], var) != VG_OK) {
     fprintf(stderr, "vigia detect: %s\n", vg_error_last());
     goto done;
   }
-  if (use_log)
+  if (use_log && !streamed)
     vg_detect_log_dn(c->data, (size_t)c->rows * (size_t)c->cols * (size_t)c->bands);
-  if (vg_cube_new(&sc, c->rows, c->cols, 1) != VG_OK || vg_cube_copy_georef(sc, c) != VG_OK) {
+  if (!streamed && (vg_cube_new(&sc, c->rows, c->cols, 1) != VG_OK || vg_cube_copy_georef(sc, c) != VG_OK)) {
     fprintf(stderr, "vigia detect: %s: %s\n", argv[optind], vg_error_last());
     goto done;
   }
@@ -278,7 +312,7 @@ int vg_cmd_detect(int argc, char **argv)
       fprintf(stderr, "vigia detect: %s: %s\n", argv[optind], vg_error_last());
       goto done;
     }
-  } else {
+  } else if (!streamed) {
     int rc;
     if (o.method == VG_DETECT_MF || o.method == VG_DETECT_ACE || o.method == VG_DETECT_CEM)
       rc = score_target(c, &o, tname, lib, at_r, at_c, sc->data);
@@ -314,8 +348,9 @@ int vg_cmd_detect(int argc, char **argv)
     write_detections(f, c, vg_detect_method_name(o.method), b, nb, thr);
     fclose(f);
   }
-  printf("%s: %d x %d x %d, method %s: %zu detections above %.6g -> %s/\n", argv[optind], c->rows,
-         c->cols, c->bands, vg_detect_method_name(o.method), nb, thr, out);
+  printf("%s: %d x %d x %d%s, method %s: %zu detections above %.6g -> %s/\n", argv[optind], c->rows,
+         c->cols, streamed ? nbands : c->bands, streamed ? " (read by rows)" : "",
+         vg_detect_method_name(o.method), nb, thr, out);
   if (truth) {
     if (read_truth(truth, c->rows, c->cols, &tm)) {
       fprintf(stderr, "vigia detect: truth %s: %s\n", truth, vg_error_last());

@@ -217,6 +217,24 @@ typedef struct vg_change_info {
 int vg_change_irmad(const vg_cube *a, const vg_cube *b, const vg_change_opts *o, float *chi2,
                     float *pchange, vg_change_info *info);
 
+/**
+ * A source of image rows: fills @p buf with rows [row0, row0 + nrows) as
+ * nrows x cols x bands float32 (BIP). vg_raster_read_rows fits it.
+ */
+typedef int (*vg_rows_fn)(void *ctx, int row0, int nrows, float *buf);
+/** Rows read at a time by the streaming detectors. */
+#define VG_DETECT_ROW_BLOCK 64
+
+/**
+ * vg_detect_anomaly for an image read by rows, so that a raster larger than
+ * memory runs (RX and RXP; memory follows a block of rows plus the detector's
+ * halo). Two passes for the statistics, one (RX) or one with halos (RXP) for
+ * the scores. Results are bit-identical to vg_detect_anomaly on the same
+ * image. LRX needs the whole cube (VG_E_UNSUPPORTED here).
+ */
+int vg_detect_anomaly_rows(int rows, int cols, int bands, vg_rows_fn read, void *ctx,
+                           const vg_detect_opts *o, float *score);
+
 /* ---- detections --------------------------------------------------------------------------- */
 
 /** How a score map is cut. */

@@ -85,6 +85,13 @@ int vg_raster_read_rows(vg_raster *r, int row0, int nrows, float *buf);
  */
 int vg_raster_write_tiff(const char *path, const vg_cube *c, int band);
 /**
+ * Writes the whole cube as a float32 GeoTIFF of c->bands bands (pixel-
+ * interleaved, deflate), georeferenced when the cube is, with the band
+ * wavelengths in the ENVI-style band metadata ("wavelength", micrometres)
+ * that vg_raster_open reads back.
+ */
+int vg_raster_write_cube(const char *path, const vg_cube *c);
+/**
  * Writes a 2-D map (rows x cols, row-major) as an 8-bit PNG preview stretched
  * between the 2nd and 99.8th percentiles (NAN black); @p mask (may be NULL)
  * pixels drawn red on top.

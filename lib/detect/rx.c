@@ -35,13 +35,59 @@ int vg_detect_method_parse(const char *s, vg_detect_method *m)
   return vg_error_set(VG_E_INVALID, "unknown method '%s' (rx, rxp, lrx, mf, ace, cem, thermal)", s);
 }
 
-static int rx_global(const vg_cube *c, double eps, float *score)
+/* A row source over a cube in memory. */
+static int mem_rows(void *ctx, int row0, int nrows, float *buf)
+{
+  const vg_cube *c = ctx;
+  size_t per = (size_t)c->cols * (size_t)c->bands;
+  memcpy(buf, c->data + (size_t)row0 * per, (size_t)nrows * per * sizeof *buf);
+  return VG_OK;
+}
+
+/* Image geometry and its row source. */
+typedef struct {
+  int rows, cols, bands;
+  vg_rows_fn read;
+  void *ctx;
+} src_t;
+
+/* Global statistics in two passes over blocks of rows. */
+static int stats_rows(const src_t *im, double eps, vg_stats **out)
+{
+  vg_stats_acc *a = NULL;
+  size_t per = (size_t)im->cols * (size_t)im->bands;
+  float *buf = malloc((size_t)VG_DETECT_ROW_BLOCK * per * sizeof *buf);
+  int rc = buf ? vg_stats_acc_new(&a, im->bands) : vg_error_set(VG_E_NOMEM, "row block");
+  for (int pass = 0; pass < 2 && rc == VG_OK; pass++)
+    for (int r0 = 0; r0 < im->rows && rc == VG_OK; r0 += VG_DETECT_ROW_BLOCK) {
+      int nr = im->rows - r0 < VG_DETECT_ROW_BLOCK ? im->rows - r0 : VG_DETECT_ROW_BLOCK;
+      size_t n = (size_t)nr * (size_t)im->cols;
+      if ((rc = im->read(im->ctx, r0, nr, buf)) != VG_OK)
+        break;
+      rc = pass == 0 ? vg_stats_acc_mean(a, buf, n, NULL) : vg_stats_acc_cov(a, buf, n, NULL);
+    }
+  if (rc == VG_OK)
+    rc = vg_stats_acc_finish(a, eps, out);
+  vg_stats_acc_free(a);
+  free(buf);
+  return rc;
+}
+
+static int rx_global(const src_t *im, double eps, float *score)
 {
   vg_stats *s = NULL;
-  size_t n = (size_t)c->rows * (size_t)c->cols;
-  int rc = vg_stats_compute(&s, c->data, n, c->bands, NULL, eps);
-  if (rc == VG_OK)
-    rc = vg_detect_mahalanobis(s, c->data, n, score);
+  size_t per = (size_t)im->cols * (size_t)im->bands;
+  float *buf = NULL;
+  int rc = stats_rows(im, eps, &s);
+  if (rc == VG_OK && !(buf = malloc((size_t)VG_DETECT_ROW_BLOCK * per * sizeof *buf)))
+    rc = vg_error_set(VG_E_NOMEM, "row block");
+  for (int r0 = 0; r0 < im->rows && rc == VG_OK; r0 += VG_DETECT_ROW_BLOCK) {
+    int nr = im->rows - r0 < VG_DETECT_ROW_BLOCK ? im->rows - r0 : VG_DETECT_ROW_BLOCK;
+    if ((rc = im->read(im->ctx, r0, nr, buf)) == VG_OK)
+      rc = vg_detect_mahalanobis(s, buf, (size_t)nr * (size_t)im->cols,
+                                 score + (size_t)r0 * (size_t)im->cols);
+  }
+  free(buf);
   vg_stats_free(s);
   return rc;
 }
@@ -279,10 +325,11 @@ static void box_sum(const double *in, int rows, int cols, int ch, int h, double 
   }
 }
 
-static int rx_default(const vg_cube *c, const vg_detect_opts *o, float *score)
+static int rx_default(const src_t *im, const vg_detect_opts *o, float *score)
 {
-  size_t n = (size_t)c->rows * (size_t)c->cols, B = (size_t)c->bands;
-  int rows = c->rows, cols = c->cols, K = c->bands > RXP_K ? RXP_K : c->bands - 1, rc;
+  size_t n = (size_t)im->rows * (size_t)im->cols, B = (size_t)im->bands;
+  int rows = im->rows, cols = im->cols, K = im->bands > RXP_K ? RXP_K : im->bands - 1, rc;
+  float *xs = NULL; /* the strip's rows with their halo */
   size_t T = B - (size_t)K, NH = (size_t)K + (size_t)K * (size_t)(K + 1) / 2;
   vg_stats *s = NULL;
   double *ev = NULL, *vec = NULL, *L = NULL;
@@ -291,8 +338,8 @@ static int rx_default(const vg_cube *c, const vg_detect_opts *o, float *score)
          *bh_in = NULL;
   float *xc = NULL, *z = NULL;
   if (K < 1)
-    return rx_global(c, o->eps, score);
-  if ((rc = vg_stats_compute(&s, c->data, n, c->bands, NULL, o->eps)) != VG_OK)
+    return rx_global(im, o->eps, score);
+  if ((rc = stats_rows(im, o->eps, &s)) != VG_OK)
     return rc;
   ev = malloc(B * sizeof *ev);
   vec = malloc(B * B * sizeof *vec);
@@ -331,16 +378,19 @@ static int rx_default(const vg_cube *c, const vg_detect_opts *o, float *score)
       bh_out = malloc(mm * NH * sizeof *bh_out);
       bh_in = malloc(mm * NH * sizeof *bh_in);
       xc = malloc((size_t)VG_DETECT_TILE * B * sizeof *xc);
+      xs = malloc(mm * B * sizeof *xs);
       z = malloc((size_t)VG_DETECT_TILE * B * sizeof *z);
-      if (!zt || !zh || !tmp || !bt_out || !bt_in || !bh_out || !bh_in || !xc || !z) {
+      if (!zt || !zh || !tmp || !bt_out || !bt_in || !bh_out || !bh_in || !xc || !z || !xs) {
         rc = vg_error_set(VG_E_NOMEM, "detector strip of %zu pixels x %zu bands", mm, B);
         goto done;
       }
     }
     /* z of the strip's rows (with halo): tail in zt, head and head products in zh */
+    if ((rc = im->read(im->ctx, h0, hr, xs)) != VG_OK)
+      goto done;
     for (size_t i0 = 0; i0 < m; i0 += VG_DETECT_TILE) {
       size_t nt = m - i0 < VG_DETECT_TILE ? m - i0 : VG_DETECT_TILE;
-      const float *x = c->data + (size_t)h0 * (size_t)cols * B + i0 * B;
+      const float *x = xs + i0 * B;
       for (size_t i = 0; i < nt; i++)
         for (size_t q = 0; q < B; q++)
           xc[i * B + q] = x[i * B + q] - s->mean_f[q];
@@ -479,9 +529,29 @@ done:
   free(bh_out);
   free(bh_in);
   free(xc);
+  free(xs);
   free(z);
   vg_stats_free(s);
   return rc;
+}
+
+int vg_detect_anomaly_rows(int rows, int cols, int bands, vg_rows_fn read, void *ctx,
+                           const vg_detect_opts *o_in, float *score)
+{
+  vg_detect_opts o = VG_DETECT_OPTS_INIT;
+  src_t im = {rows, cols, bands, read, ctx};
+  if (o_in)
+    o = *o_in;
+  if (rows <= 0 || cols <= 0 || bands <= 0 || (size_t)rows * (size_t)cols < 2)
+    return vg_error_set(VG_E_INVALID, "a %d x %d x %d image has no background", rows, cols, bands);
+  switch (o.method) {
+  case VG_DETECT_RX: return rx_global(&im, o.eps, score);
+  case VG_DETECT_RXP: return rx_default(&im, &o, score);
+  case VG_DETECT_LRX:
+    return vg_error_set(VG_E_UNSUPPORTED, "lrx needs the whole cube in memory");
+  default:
+    return vg_error_set(VG_E_INVALID, "%s is not an anomaly detector", vg_detect_method_name(o.method));
+  }
 }
 
 int vg_detect_anomaly(const vg_cube *c, const vg_detect_opts *o_in, float *score)
@@ -489,13 +559,10 @@ int vg_detect_anomaly(const vg_cube *c, const vg_detect_opts *o_in, float *score
   vg_detect_opts o = VG_DETECT_OPTS_INIT;
   if (o_in)
     o = *o_in;
-  if (c->rows * (size_t)c->cols < 2)
-    return vg_error_set(VG_E_INVALID, "a %d x %d image has no background", c->rows, c->cols);
-  switch (o.method) {
-  case VG_DETECT_RX: return rx_global(c, o.eps, score);
-  case VG_DETECT_RXP: return rx_default(c, &o, score);
-  case VG_DETECT_LRX: return rx_local(c, &o, score);
-  default:
-    return vg_error_set(VG_E_INVALID, "%s is not an anomaly detector", vg_detect_method_name(o.method));
+  if (o.method == VG_DETECT_LRX) {
+    if ((size_t)c->rows * (size_t)c->cols < 2)
+      return vg_error_set(VG_E_INVALID, "a %d x %d image has no background", c->rows, c->cols);
+    return rx_local(c, &o, score);
   }
+  return vg_detect_anomaly_rows(c->rows, c->cols, c->bands, mem_rows, (void *)c, &o, score);
 }

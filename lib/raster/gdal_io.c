@@ -190,6 +190,42 @@ done:
   return rc;
 }
 
+int vg_raster_write_cube(const char *path, const vg_cube *c)
+{
+  GDALDriverH drv;
+  GDALDatasetH ds;
+  char **opts = NULL;
+  int rc = VG_OK;
+  vg__raster_gdal_init();
+  drv = GDALGetDriverByName("GTiff");
+  opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
+  opts = CSLSetNameValue(opts, "INTERLEAVE", "PIXEL");
+  opts = CSLSetNameValue(opts, "TILED", "YES");
+  if (c->bands > 1000)
+    opts = CSLSetNameValue(opts, "BIGTIFF", "IF_SAFER");
+  ds = drv ? GDALCreate(drv, path, c->cols, c->rows, c->bands, GDT_Float32, opts) : NULL;
+  CSLDestroy(opts);
+  if (!ds)
+    return vg_error_set(VG_E_IO, "cannot create %s: %s", path, CPLGetLastErrorMsg());
+  if (c->has_gt)
+    GDALSetGeoTransform(ds, (double *)c->gt);
+  if (c->srs_wkt)
+    GDALSetProjection(ds, c->srs_wkt);
+  for (int b = 0; c->wavelength_um && b < c->bands; b++) {
+    char v[64];
+    GDALRasterBandH h = GDALGetRasterBand(ds, b + 1);
+    snprintf(v, sizeof v, "%.9g", c->wavelength_um[b]);
+    GDALSetMetadataItem(h, "wavelength", v, NULL);
+    GDALSetMetadataItem(h, "wavelength_units", "Micrometers", NULL);
+  }
+  if (c->rows && GDALDatasetRasterIO(ds, GF_Write, 0, 0, c->cols, c->rows, c->data, c->cols, c->rows,
+                                     GDT_Float32, c->bands, NULL, (GSpacing)c->bands * 4,
+                                     (GSpacing)c->cols * c->bands * 4, 4) != CE_None)
+    rc = vg_error_set(VG_E_IO, "writing %s: %s", path, CPLGetLastErrorMsg());
+  GDALClose(ds);
+  return rc;
+}
+
 static int cmp_f(const void *a, const void *b)
 {
   float x = *(const float *)a, y = *(const float *)b;

@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "detect/detect_par.h"
@@ -186,6 +187,88 @@ static void scores_do_not_depend_on_threads(void **st)
   free(path);
 }
 
+/* A row source that counts the largest block asked for. */
+typedef struct {
+  const vg_cube *c;
+  int max_rows;
+} count_src;
+
+static int count_rows(void *ctx, int row0, int nrows, float *buf)
+{
+  count_src *s = ctx;
+  size_t per = (size_t)s->c->cols * (size_t)s->c->bands;
+  if (nrows > s->max_rows)
+    s->max_rows = nrows;
+  memcpy(buf, s->c->data + (size_t)row0 * per, (size_t)nrows * per * sizeof *buf);
+  return VG_OK;
+}
+
+static int gdal_rows(void *ctx, int row0, int nrows, float *buf)
+{
+  return vg_raster_read_rows(ctx, row0, nrows, buf);
+}
+
+/* A cube through a GeoTIFF and back; the detectors read by rows give the same
+ * bits as on the cube in memory, asking for bounded blocks only. */
+static void streamed_equals_memory(void **st)
+{
+  vg_cube *c = NULL, *big = NULL, *back = NULL;
+  char *path = VG_REQUIRE_DATA("hsi/abu-urban-1.mat");
+  char tif[] = "/tmp/vg_test_cube_XXXXXX";
+  int fd;
+  size_t n;
+  float *a, *b;
+  vg_raster *r = NULL;
+  (void)st;
+  assert_int_equal(vg_raster_mat_read(&c, path, "data"), VG_OK);
+  /* 230 rows: several row blocks and strips, a short last one */
+  assert_int_equal(vg_cube_new(&big, 230, c->cols, c->bands), VG_OK);
+  for (int rr = 0; rr < 230; rr++)
+    memcpy(vg_cube_px(big, rr, 0), vg_cube_px(c, rr % c->rows, 0),
+           (size_t)c->cols * (size_t)c->bands * sizeof(float));
+  big->has_gt = 1;
+  big->gt[0] = 500000;
+  big->gt[1] = 2;
+  big->gt[3] = 4200000;
+  big->gt[5] = -2;
+  assert_non_null(big->wavelength_um = malloc((size_t)big->bands * sizeof(double)));
+  for (int k = 0; k < big->bands; k++)
+    big->wavelength_um[k] = 0.4 + 0.01 * k;
+  assert_true((fd = mkstemp(tif)) >= 0);
+  close(fd);
+  assert_int_equal(vg_raster_write_cube(tif, big), VG_OK);
+  assert_int_equal(vg_raster_read(&back, tif, NULL), VG_OK);
+  assert_int_equal(back->rows, 230);
+  assert_int_equal(back->bands, big->bands);
+  assert_memory_equal(back->data, big->data, (size_t)230 * c->cols * c->bands * sizeof(float));
+  assert_true(back->has_gt && back->gt[0] == 500000 && back->gt[5] == -2);
+  assert_non_null(back->wavelength_um);
+  assert_true(fabs(back->wavelength_um[10] - 0.5) < 1e-9);
+  n = (size_t)230 * (size_t)c->cols;
+  a = malloc(n * sizeof *a);
+  b = malloc(n * sizeof *b);
+  for (int m = 0; m < 2; m++) {
+    vg_detect_opts o = VG_DETECT_OPTS_INIT;
+    count_src cs = {big, 0};
+    o.method = m ? VG_DETECT_RXP : VG_DETECT_RX;
+    assert_int_equal(vg_detect_anomaly(big, &o, a), VG_OK);
+    assert_int_equal(vg_detect_anomaly_rows(230, big->cols, big->bands, count_rows, &cs, &o, b), VG_OK);
+    assert_memory_equal(a, b, n * sizeof *a);
+    assert_true(cs.max_rows <= VG_DETECT_ROW_BLOCK + 16);
+    assert_int_equal(vg_raster_open(&r, tif), VG_OK);
+    assert_int_equal(vg_detect_anomaly_rows(230, big->cols, big->bands, gdal_rows, r, &o, b), VG_OK);
+    assert_memory_equal(a, b, n * sizeof *a);
+    vg_raster_close(r);
+  }
+  unlink(tif);
+  free(a);
+  free(b);
+  vg_cube_free(c);
+  vg_cube_free(big);
+  vg_cube_free(back);
+  free(path);
+}
+
 static void auc_with_ties(void **st)
 {
   const float s1[] = {0.1f, 0.4f, 0.35f, 0.8f};
@@ -317,6 +400,7 @@ int test_detect_core_run(void)
     cmocka_unit_test(stats_match_naive),
     cmocka_unit_test(singular_raises_loading),
     cmocka_unit_test(scores_do_not_depend_on_threads),
+    cmocka_unit_test(streamed_equals_memory),
     cmocka_unit_test(auc_with_ties),
     cmocka_unit_test(blobs_on_a_drawn_map),
     cmocka_unit_test(had_scenes_reproduce_published_rx),

@@ -168,6 +168,7 @@ void vg_cmd_detect_help(void)
          "  --gsd M           ground sample distance (m), for lrx's windows\n"
          "  --target-size M   largest target (m, default 10), for lrx's windows\n"
          "  --quantile Q      keep scores above this quantile (default 0.999)\n"
+         "  --pfa P           rx only: the chi-square CFAR threshold of false-alarm probability P\n"
          "  --threshold T     or above this score\n"
          "  --min-area N      smallest blob in pixels (default 1)\n"
          "  --max-count N     keep the N strongest blobs (default 100)\n"
@@ -179,7 +180,7 @@ void vg_cmd_detect_help(void)
 int vg_cmd_detect(int argc, char **argv)
 {
   enum { O_METHOD = 256, O_VAR, O_EPS, O_GSD, O_TSIZE, O_Q, O_T, O_MINA, O_MAXC, O_TRUTH, O_TGT,
-         O_LIB, O_TAT, O_LOG };
+         O_LIB, O_TAT, O_LOG, O_PFA };
   static const struct option lo[] = {
     {"method", required_argument, NULL, O_METHOD}, {"var", required_argument, NULL, O_VAR},
     {"eps", required_argument, NULL, O_EPS},       {"gsd", required_argument, NULL, O_GSD},
@@ -188,12 +189,14 @@ int vg_cmd_detect(int argc, char **argv)
     {"max-count", required_argument, NULL, O_MAXC}, {"truth", required_argument, NULL, O_TRUTH},
     {"target", required_argument, NULL, O_TGT},    {"lib", required_argument, NULL, O_LIB},
     {"target-at", required_argument, NULL, O_TAT}, {"log", no_argument, NULL, O_LOG},
+    {"pfa", required_argument, NULL, O_PFA},
     {"out", required_argument, NULL, 'o'},         {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
   vg_detect_opts o = VG_DETECT_OPTS_INIT;
   vg_blob_opts bo = {0.999, 0, 1, 100};
   const char *out = NULL, *var = NULL, *truth = NULL, *tname = NULL, *lib = NULL;
   int at_r = -1, at_c = -1, use_log = 0, streamed = 0, nbands = 0;
+  double pfa = 0;
   vg_cube *c = NULL, *sc = NULL;
   vg_blob *b = NULL;
   size_t nb = 0;
@@ -229,6 +232,13 @@ int vg_cmd_detect(int argc, char **argv)
     case O_TGT: tname = optarg; break;
     case O_LIB: lib = optarg; break;
     case O_LOG: use_log = 1; break;
+    case O_PFA:
+      pfa = atof(optarg);
+      if (!(pfa > 0 && pfa < 1)) {
+        fprintf(stderr, "vigia detect: --pfa wants a probability in (0, 1)\n");
+        return VG_EXIT_USAGE;
+      }
+      break;
     case O_TAT:
       if (sscanf(optarg, "%d,%d", &at_r, &at_c) != 2 || at_r < 0 || at_c < 0) {
         fprintf(stderr, "vigia detect: --target-at wants ROW,COL\n");
@@ -242,6 +252,11 @@ int vg_cmd_detect(int argc, char **argv)
   }
   if (optind != argc - 1 || !out) {
     fprintf(stderr, "vigia detect: expected one IMAGE and --out DIR\n");
+    return VG_EXIT_USAGE;
+  }
+  if (pfa > 0 && o.method != VG_DETECT_RX) {
+    fprintf(stderr, "vigia detect: --pfa (chi-square CFAR) goes with rx, whose scores are chi-square "
+                    "on a Gaussian background; use --quantile for %s\n", vg_detect_method_name(o.method));
     return VG_EXIT_USAGE;
   }
   if (use_log && o.method != VG_DETECT_MF && o.method != VG_DETECT_ACE && o.method != VG_DETECT_CEM) {
@@ -322,6 +337,10 @@ int vg_cmd_detect(int argc, char **argv)
       fprintf(stderr, "vigia detect: %s: %s\n", argv[optind], vg_error_last());
       goto done;
     }
+  }
+  if (pfa > 0) {
+    bo.quantile = 0;
+    bo.threshold = vg_detect_chi2_quantile(streamed ? nbands : c->bands, pfa);
   }
   if (o.method != VG_DETECT_THERMAL &&
       vg_blobs_find(sc->data, c->rows, c->cols, &bo, &b, &nb, mask, &thr) != VG_OK) {

@@ -235,6 +235,13 @@ typedef int (*vg_rows_fn)(void *ctx, int row0, int nrows, float *buf);
 int vg_detect_anomaly_rows(int rows, int cols, int bands, vg_rows_fn read, void *ctx,
                            const vg_detect_opts *o, float *score);
 
+/**
+ * CFAR threshold: x with P(chi-square(@p dof) > x) = @p pfa (global RX scores
+ * of a Gaussian background are chi-square with B degrees of freedom; B = 205:
+ * 289.0 at 1e-4, 316.0 at 1e-6). NAN for bad arguments.
+ */
+double vg_detect_chi2_quantile(int dof, double pfa);
+
 /* ---- detections --------------------------------------------------------------------------- */
 
 /** How a score map is cut. */

@@ -188,6 +188,31 @@ static double chi2_median(int p, double lga)
   return 0.5 * (lo + hi);
 }
 
+double vg_detect_chi2_quantile(int dof, double pfa)
+{
+  double lga, lo = 0, hi;
+  if (dof < 1 || !(pfa > 0 && pfa < 1))
+    return NAN;
+  lga = lgamma_half(dof);
+  hi = dof + 10.0;
+  for (;;) { /* grow until the tail is below pfa */
+    double pp, qq;
+    gamma_pq(0.5 * dof, 0.5 * hi, lga, &pp, &qq);
+    if (qq < pfa || hi > 1e9)
+      break;
+    hi *= 2;
+  }
+  for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+    double mid = 0.5 * (lo + hi), pp, qq;
+    gamma_pq(0.5 * dof, 0.5 * mid, lga, &pp, &qq);
+    if (qq > pfa)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;

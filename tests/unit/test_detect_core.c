@@ -271,6 +271,11 @@ static void streamed_equals_memory(void **st)
 
 static void auc_with_ties(void **st)
 {
+  /* the CFAR thresholds of research/detection.md 4.1, and closed forms for 2 dof */
+  assert_true(fabs(vg_detect_chi2_quantile(205, 1e-4) - 289.0) < 0.5);
+  assert_true(fabs(vg_detect_chi2_quantile(205, 1e-6) - 316.0) < 0.5);
+  assert_true(fabs(vg_detect_chi2_quantile(2, 0.01) - (-2.0 * log(0.01))) < 1e-9);
+  assert_true(isnan(vg_detect_chi2_quantile(0, 0.1)) && isnan(vg_detect_chi2_quantile(3, 1.5)));
   const float s1[] = {0.1f, 0.4f, 0.35f, 0.8f};
   const uint8_t t1[] = {0, 0, 1, 1};
   const float s2[] = {1, 1, 1, 1};

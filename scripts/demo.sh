@@ -2,8 +2,9 @@
 # The main job until `vigia demo` exists: build, then read the real drone
 # video of VIRAT AP Hill (MPEG-2 TS, EG 0104 KLV): what it holds, and every
 # frame with its sensor pose (PNG + JSON in build/demo/frames); its footprints
-# on the ground (GeoJSON, KML) and the check of its own KLV geometry; then the
-# real Cheyenne ST 0601 KLV stream's summary.
+# on the ground (GeoJSON, KML) and the check of its own KLV geometry; the
+# anomaly detector on the 11 hyperspectral benchmark scenes beside published
+# figures; then the real Cheyenne ST 0601 KLV stream's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -22,5 +23,9 @@ $V footprints "$DATA/fmv/aphill_klv_10s.ts" -o build/demo/aphill_footprints.kml
 echo "footprints: build/demo/aphill_footprints.geojson, .kml"
 echo
 $V geocheck "$DATA/fmv/aphill_klv_10s.ts"
+echo
+$V had --roc build/demo/had_roc.png "$DATA/hsi"
+$V detect "$DATA/hsi/abu-airport-1.mat" --out build/demo/airport-1 --truth "$DATA/hsi/abu-airport-1.mat"
+echo "scores, preview and detections: build/demo/airport-1/; ROC curves: build/demo/had_roc.png"
 echo
 $V klv --summary "$DATA/klv/streams/cheyenne_st0601v1.klv" | cut -c1-400

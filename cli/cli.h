@@ -33,6 +33,10 @@ int vg_cmd_eval(int argc, char **argv);
 void vg_cmd_eval_help(void);
 int vg_cmd_had(int argc, char **argv);
 void vg_cmd_had_help(void);
+int vg_cmd_exploit(int argc, char **argv);
+void vg_cmd_exploit_help(void);
+int vg_cmd_sites(int argc, char **argv);
+void vg_cmd_sites_help(void);
 int vg_cmd_change(int argc, char **argv);
 void vg_cmd_change_help(void);
 

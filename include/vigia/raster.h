@@ -98,6 +98,14 @@ int vg_raster_write_cube(const char *path, const vg_cube *c);
  */
 int vg_raster_write_png(const char *path, const float *v, int rows, int cols, const uint8_t *mask);
 
+/**
+ * WGS84 latitude and longitude (deg) of a position (row, col; pixel centres at
+ * +0.5) of a georeferenced cube, through its geotransform and projection
+ * (PROJ via OGR; no projection: taken as WGS84 lon/lat). VG_E_UNSUPPORTED
+ * without a geotransform.
+ */
+int vg_raster_to_lonlat(const vg_cube *c, double row, double col, double *lat, double *lon);
+
 /** Options of vg_raster_dem_open. */
 typedef struct vg_raster_dem_opts {
   int version;                /**< VG_RASTER_DEM_OPTS_VERSION */

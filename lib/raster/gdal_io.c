@@ -8,6 +8,7 @@
 #include <cpl_error.h>
 #include <cpl_string.h>
 #include <gdal.h>
+#include <ogr_srs_api.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,4 +290,38 @@ done:
   free(tmp);
   free(rgb);
   return rc;
+}
+
+int vg_raster_to_lonlat(const vg_cube *c, double row, double col, double *lat, double *lon)
+{
+  double x, y, z = 0;
+  OGRSpatialReferenceH src, dst;
+  OGRCoordinateTransformationH t;
+  int ok;
+  if (!c->has_gt)
+    return vg_error_set(VG_E_UNSUPPORTED, "the raster has no georeferencing");
+  x = c->gt[0] + col * c->gt[1] + row * c->gt[2];
+  y = c->gt[3] + col * c->gt[4] + row * c->gt[5];
+  if (!c->srs_wkt || !*c->srs_wkt) {
+    *lon = x;
+    *lat = y;
+    return VG_OK;
+  }
+  vg__raster_gdal_init();
+  src = OSRNewSpatialReference(c->srs_wkt);
+  dst = OSRNewSpatialReference(NULL);
+  OSRImportFromEPSG(dst, 4326);
+  OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+  OSRSetAxisMappingStrategy(dst, OAMS_TRADITIONAL_GIS_ORDER);
+  t = src ? OCTNewCoordinateTransformation(src, dst) : NULL;
+  ok = t && OCTTransform(t, 1, &x, &y, &z);
+  if (t)
+    OCTDestroyCoordinateTransformation(t);
+  OSRDestroySpatialReference(src);
+  OSRDestroySpatialReference(dst);
+  if (!ok)
+    return vg_error_set(VG_E_RANGE, "cannot take pixel (%g, %g) to WGS84: %s", row, col, CPLGetLastErrorMsg());
+  *lon = x;
+  *lat = y;
+  return VG_OK;
 }

@@ -60,5 +60,8 @@ int test_detect_core_run(void);
 int test_detect_target_run(void);
 int test_detect_thermal_run(void);
 int test_detect_change_run(void);
+int test_sites_fuse_run(void);
+int test_sites_store_run(void);
+int test_sites_pg_run(void);
 
 #endif

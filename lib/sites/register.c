@@ -1,0 +1,364 @@
+/*
+ * The register: one ingest algorithm over the store primitives of
+ * sites_int.h, so every store behaves the same.
+ *
+ * Ingest of a batch (one transaction): for each observation not already
+ * stored (key flight, frame, detector, seq), the sites within the search box
+ * around it are gated by Mahalanobis distance; the nearest inside the gate
+ * (smallest d2, then lowest id) absorbs it, else it starts a site. Sites made
+ * earlier in the batch are seen by later observations (the transaction sees
+ * its own writes). A failure rolls the whole batch back, so a killed or
+ * failed ingest leaves the register as it was and a rerun does it again.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sites_int.h"
+
+/* Search radius for candidate sites: sqrt(gate) sigmas of the observation
+ * plus this much for the site's own uncertainty (m). A site whose sigma is
+ * larger than this may be missed by a far detection, which then starts a new
+ * site: kept honest by VG_SITES_SEARCH_SITE_SIGMA being well above the CE90
+ * of metadata geolocation (research/geo-plan.md A5: tens of metres). */
+#define VG_SITES_SEARCH_SITE_SIGMA 200.0
+#define DEG (3.14159265358979323846 / 180.0)
+#define R_EARTH 6371008.8
+
+struct vg_register {
+  void *db;
+  const vg__store_ops *ops;
+};
+
+static int starts_with(const char *s, const char *p)
+{
+  return !strncmp(s, p, strlen(p));
+}
+
+int vg_register_open(vg_register **out, const char *uri)
+{
+  vg_register *r;
+  int rc;
+  if (!uri || !*uri)
+    return vg_error_set(VG_E_INVALID, "no register given (a file path, or postgresql://...)");
+  r = calloc(1, sizeof *r);
+  if (!r)
+    return vg_error_set(VG_E_NOMEM, "register");
+  if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://"))
+    rc = vg__store_pg_open(uri, &r->db, &r->ops);
+  else
+    rc = vg__store_sqlite_open(uri, &r->db, &r->ops);
+  if (rc != VG_OK) {
+    free(r);
+    return rc;
+  }
+  *out = r;
+  return VG_OK;
+}
+
+void vg_register_close(vg_register *r)
+{
+  if (!r)
+    return;
+  if (r->ops)
+    r->ops->close(r->db);
+  free(r);
+}
+
+const char *vg_register_kind(const vg_register *r)
+{
+  return r->ops->kind;
+}
+
+/* Box (deg) of a radius (m) around a point. */
+static void box_of(double lat, double lon, double radius, double *la0, double *la1, double *lo0,
+                   double *lo1)
+{
+  double dlat = radius / (R_EARTH * DEG);
+  double c = cos(lat * DEG), dlon = radius / (R_EARTH * DEG * (c > 1e-6 ? c : 1e-6));
+  *la0 = lat - dlat;
+  *la1 = lat + dlat;
+  *lo0 = lon - dlon;
+  *lo1 = lon + dlon;
+}
+
+static int check_obs(const vg_obs *o)
+{
+  if (!memchr(o->flight, 0, sizeof o->flight) || !memchr(o->detector, 0, sizeof o->detector))
+    return vg_error_set(VG_E_INVALID, "observation flight or detector name is not terminated");
+  if (!isfinite(o->lat) || !isfinite(o->lon) || fabs(o->lat) > 90 || fabs(o->lon) > 360)
+    return vg_error_set(VG_E_INVALID, "observation %s/%lld/%s/%d at (%g, %g): not a position",
+                        o->flight, (long long)o->frame, o->detector, o->seq, o->lat, o->lon);
+  if (!(o->cov_en[0] > 0) || !(o->cov_en[3] > 0) || !isfinite(o->cov_en[1]) ||
+      o->cov_en[1] != o->cov_en[2] || o->cov_en[0] * o->cov_en[3] - o->cov_en[1] * o->cov_en[2] <= 0)
+    return vg_error_set(VG_E_INVALID, "observation %s/%lld/%s/%d: covariance is not symmetric positive definite",
+                        o->flight, (long long)o->frame, o->detector, o->seq);
+  if ((unsigned)o->kind >= VG_EVID__COUNT)
+    return vg_error_set(VG_E_INVALID, "observation %s/%lld/%s/%d: evidence kind %d", o->flight,
+                        (long long)o->frame, o->detector, o->seq, (int)o->kind);
+  if (o->chip_len > VG_SITES_CHIP_MAX)
+    return vg_error_set(VG_E_LIMIT, "observation %s/%lld/%s/%d: chip of %zu bytes exceeds VG_SITES_CHIP_MAX",
+                        o->flight, (long long)o->frame, o->detector, o->seq, o->chip_len);
+  return VG_OK;
+}
+
+static int ingest_one(vg_register *r, const vg_obs *o, const vg_fuse_params *p, vg_ingest_stats *st)
+{
+  const vg__store_ops *ops = r->ops;
+  int64_t obs_id;
+  int inserted, rc;
+  double rad, la0, la1, lo0, lo1, best = INFINITY;
+  vg_site *c = NULL, site;
+  size_t n = 0, bi = 0;
+
+  if ((rc = check_obs(o)) != VG_OK)
+    return rc;
+  if ((rc = ops->obs_insert(r->db, o, &obs_id, &inserted)) != VG_OK)
+    return rc;
+  if (!inserted) {
+    st->obs_dup++;
+    return VG_OK;
+  }
+  st->obs_new++;
+  /* sqrt(trace) bounds the major axis of the observation's ellipse */
+  rad = sqrt(p->gate) * (sqrt(o->cov_en[0] + o->cov_en[3]) + VG_SITES_SEARCH_SITE_SIGMA);
+  box_of(o->lat, o->lon, rad, &la0, &la1, &lo0, &lo1);
+  if ((rc = ops->sites_box(r->db, la0, la1, lo0, lo1, 0, &c, &n)) != VG_OK)
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    double d2;
+    if (vg_fuse_distance(&c[i], o, &d2) == VG_OK && d2 <= p->gate && d2 < best) {
+      best = d2;
+      bi = i;
+    }
+  }
+  if (isfinite(best)) {
+    site = c[bi];
+    vg_fuse_update(&site, o, p);
+    rc = ops->site_update(r->db, &site);
+    st->sites_updated++;
+  } else {
+    vg_fuse_init(&site, o, p);
+    rc = ops->site_insert(r->db, &site);
+    st->sites_new++;
+  }
+  free(c);
+  if (rc == VG_OK)
+    rc = ops->obs_assign(r->db, obs_id, site.id);
+  return rc;
+}
+
+int vg_register_ingest(vg_register *r, const vg_obs *obs, size_t n, const vg_fuse_params *p_in,
+                       vg_ingest_stats *st_out)
+{
+  vg_fuse_params p;
+  vg_ingest_stats st;
+  int rc;
+  if (p_in)
+    p = *p_in;
+  else
+    vg_fuse_params_default(&p);
+  memset(&st, 0, sizeof st);
+  if ((rc = r->ops->begin(r->db)) != VG_OK)
+    return rc;
+  for (size_t i = 0; i < n && rc == VG_OK; i++)
+    rc = ingest_one(r, &obs[i], &p, &st);
+  if (rc == VG_OK)
+    rc = r->ops->commit(r->db);
+  if (rc != VG_OK) {
+    r->ops->rollback(r->db);
+    return rc;
+  }
+  if (st_out) {
+    st_out->obs_new += st.obs_new;
+    st_out->obs_dup += st.obs_dup;
+    st_out->sites_new += st.sites_new;
+    st_out->sites_updated += st.sites_updated;
+    st_out->misses += st.misses;
+  }
+  return VG_OK;
+}
+
+/* Point in polygon (lat/lon as a plane; footprints are small), even-odd rule. */
+static int inside(double lat, double lon, const double *la, const double *lo, int n)
+{
+  int in = 0;
+  for (int i = 0, j = n - 1; i < n; j = i++)
+    if ((la[i] > lat) != (la[j] > lat) &&
+        lon < (lo[j] - lo[i]) * (lat - la[i]) / (la[j] - la[i]) + lo[i])
+      in = !in;
+  return in;
+}
+
+int vg_register_coverage(vg_register *r, const char *flight, int64_t frame, int64_t time_us,
+                         const double *lat, const double *lon, int npts, uint32_t kinds,
+                         const vg_fuse_params *p_in, vg_ingest_stats *st)
+{
+  const vg__store_ops *ops = r->ops;
+  vg_fuse_params p;
+  double la0 = INFINITY, la1 = -INFINITY, lo0 = INFINITY, lo1 = -INFINITY;
+  vg_site *c = NULL;
+  size_t n = 0, misses = 0;
+  int first = 0, rc;
+  if (npts < 3)
+    return vg_error_set(VG_E_INVALID, "coverage polygon of %d points", npts);
+  if (p_in)
+    p = *p_in;
+  else
+    vg_fuse_params_default(&p);
+  for (int i = 0; i < npts; i++) {
+    if (!isfinite(lat[i]) || !isfinite(lon[i]))
+      return vg_error_set(VG_E_INVALID, "coverage polygon point %d is not a position", i);
+    la0 = lat[i] < la0 ? lat[i] : la0;
+    la1 = lat[i] > la1 ? lat[i] : la1;
+    lo0 = lon[i] < lo0 ? lon[i] : lo0;
+    lo1 = lon[i] > lo1 ? lon[i] : lo1;
+  }
+  if ((rc = ops->begin(r->db)) != VG_OK)
+    return rc;
+  rc = ops->pass_mark(r->db, flight, frame, time_us, &first);
+  if (rc == VG_OK && first)
+    rc = ops->sites_box(r->db, la0, la1, lo0, lo1, 0, &c, &n);
+  for (size_t i = 0; rc == VG_OK && first && i < n; i++) {
+    int seen = 0;
+    if (!(c[i].kinds & kinds) || !inside(c[i].lat, c[i].lon, lat, lon, npts))
+      continue;
+    if ((rc = ops->site_seen_in(r->db, c[i].id, flight, frame, &seen)) != VG_OK || seen)
+      continue;
+    vg_fuse_miss(&c[i], &p);
+    rc = ops->site_update(r->db, &c[i]);
+    misses++;
+  }
+  free(c);
+  if (rc == VG_OK)
+    rc = ops->commit(r->db);
+  if (rc != VG_OK) {
+    ops->rollback(r->db);
+    return rc;
+  }
+  if (st)
+    st->misses += misses;
+  return VG_OK;
+}
+
+int vg_register_site(vg_register *r, int64_t id, vg_site *out)
+{
+  return r->ops->site_get(r->db, id, out);
+}
+
+int vg_register_box(vg_register *r, double lat_min, double lat_max, double lon_min, double lon_max,
+                    size_t max, vg_site **out, size_t *n)
+{
+  return r->ops->sites_box(r->db, lat_min, lat_max, lon_min, lon_max, max, out, n);
+}
+
+typedef struct {
+  vg_site s;
+  double d;
+} near_t;
+
+static int cmp_near(const void *a, const void *b)
+{
+  const near_t *x = a, *y = b;
+  if (x->d != y->d)
+    return x->d < y->d ? -1 : 1;
+  return x->s.id < y->s.id ? -1 : x->s.id > y->s.id;
+}
+
+int vg_register_near(vg_register *r, double lat, double lon, double radius_m, size_t max,
+                     vg_site **out, size_t *n)
+{
+  double la0, la1, lo0, lo1;
+  vg_site *c = NULL;
+  near_t *t;
+  size_t m = 0, k = 0;
+  int rc;
+  *out = NULL;
+  *n = 0;
+  if (!(radius_m > 0) || !isfinite(lat) || !isfinite(lon))
+    return vg_error_set(VG_E_INVALID, "near (%g, %g) within %g m", lat, lon, radius_m);
+  box_of(lat, lon, radius_m, &la0, &la1, &lo0, &lo1);
+  if ((rc = r->ops->sites_box(r->db, la0, la1, lo0, lo1, 0, &c, &m)) != VG_OK)
+    return rc;
+  t = malloc((m ? m : 1) * sizeof *t);
+  if (!t) {
+    free(c);
+    return vg_error_set(VG_E_NOMEM, "%zu sites", m);
+  }
+  for (size_t i = 0; i < m; i++) {
+    double en[2], d;
+    vg_fuse_en(lat, lon, c[i].lat, c[i].lon, en);
+    d = hypot(en[0], en[1]);
+    if (d <= radius_m) {
+      t[k].s = c[i];
+      t[k++].d = d;
+    }
+  }
+  free(c);
+  qsort(t, k, sizeof *t, cmp_near);
+  if (max && k > max)
+    k = max;
+  c = malloc((k ? k : 1) * sizeof *c);
+  if (!c) {
+    free(t);
+    return vg_error_set(VG_E_NOMEM, "%zu sites", k);
+  }
+  for (size_t i = 0; i < k; i++)
+    c[i] = t[i].s;
+  free(t);
+  *out = c;
+  *n = k;
+  return VG_OK;
+}
+
+int vg_register_history(vg_register *r, int64_t id, vg_obs **out, size_t *n)
+{
+  return r->ops->history(r->db, id, out, n);
+}
+
+int vg_register_set_state(vg_register *r, int64_t id, vg_site_state state, const char *note)
+{
+  vg_site s;
+  int rc;
+  if (state != VG_SITE_CONFIRMED && state != VG_SITE_DISMISSED && state != VG_SITE_CANDIDATE)
+    return vg_error_set(VG_E_INVALID, "an analyst sets confirmed, dismissed or candidate, not %s",
+                        vg_site_state_name(state));
+  if ((rc = r->ops->begin(r->db)) != VG_OK)
+    return rc;
+  if ((rc = r->ops->site_get(r->db, id, &s)) == VG_OK) {
+    s.state = state;
+    if (note) {
+      strncpy(s.note, note, VG_SITES_NOTE_MAX);
+      s.note[VG_SITES_NOTE_MAX] = 0;
+    }
+    rc = r->ops->site_update(r->db, &s);
+  }
+  if (rc == VG_OK)
+    rc = r->ops->commit(r->db);
+  if (rc != VG_OK)
+    r->ops->rollback(r->db);
+  return rc;
+}
+
+int vg_register_note(vg_register *r, int64_t id, const char *note)
+{
+  vg_site s;
+  int rc;
+  if ((rc = r->ops->begin(r->db)) != VG_OK)
+    return rc;
+  if ((rc = r->ops->site_get(r->db, id, &s)) == VG_OK) {
+    strncpy(s.note, note ? note : "", VG_SITES_NOTE_MAX);
+    s.note[VG_SITES_NOTE_MAX] = 0;
+    rc = r->ops->site_update(r->db, &s);
+  }
+  if (rc == VG_OK)
+    rc = r->ops->commit(r->db);
+  if (rc != VG_OK)
+    r->ops->rollback(r->db);
+  return rc;
+}
+
+int vg_register_counts(vg_register *r, int64_t *sites, int64_t *obs)
+{
+  return r->ops->counts(r->db, sites, obs);
+}

@@ -1,0 +1,878 @@
+/*
+ * The PostgreSQL + PostGIS store of the register (the shared one: several
+ * analysts' and workers' processes on one database). It implements the
+ * primitives of sites_int.h; register.c holds the algorithm.
+ *
+ * Schema (same meaning and names as store_sqlite.c), versioned:
+ *
+ *   meta    (key text PRIMARY KEY, value bigint)      ('schema_version')
+ *   sites   (id, state, lat, lon, hae, cov_ee, cov_en, cov_nn, sigma_up,
+ *            logodds, first_us, last_us, nobs, nmiss, kinds, note,
+ *            geom geometry(Point, 4326) GENERATED from (lon, lat), GiST index)
+ *   obs     (id, site_id -> sites(id), flight, frame, detector, seq, kind,
+ *            time_us, lat, lon, hae, cov_ee, cov_en, cov_nn, sigma_up, score,
+ *            r0, c0, r1, c1, chip bytea), UNIQUE (flight, frame, detector, seq)
+ *   passes  (flight, frame, time_us) PRIMARY KEY (flight, frame)
+ *
+ * The covariance is symmetric: its off-diagonal is stored once (the mean of
+ * the two, which fusion keeps equal), as in the SQLite store.
+ *
+ * Ids are max(id) + 1, as SQLite gives them (not a sequence, which never
+ * gives numbers back): a rolled-back batch returns its ids and a rerun makes
+ * the very same register, ids included. This is race-free because every
+ * insert runs under the writer lock described below.
+ *
+ * geom is a generated column, so it cannot fall out of step with lat/lon.
+ * geometry (planar degrees, SRID 4326) rather than geography: sites_box is a
+ * lat/lon box, which is exactly `geom && ST_MakeEnvelope(...)` on geometry;
+ * the exact BETWEEN tests beside it make the answer identical to the SQLite
+ * store's (the GiST box is float4 and rounded outwards).
+ *
+ * Migrations: opening takes a transaction-scoped advisory lock
+ * (pg_advisory_xact_lock) and applies each missing migration in its own
+ * transaction under that lock, reading the version again after taking it,
+ * so processes opening a new register at once create the schema once. A
+ * version newer than this code knows is VG_E_UNSUPPORTED.
+ *
+ * Concurrency of writers. register.c reads sites (sites_box) and then
+ * writes them (site_update / site_insert) inside one transaction per batch.
+ * Under READ COMMITTED two ingests racing near one site would both read it,
+ * and the second update would overwrite the first's fusion (a lost update);
+ * both could also find no site and each create one (a phantom: a duplicate
+ * site). SELECT ... FOR UPDATE in sites_box stops the first but not the
+ * second (there is no row to lock yet), and row locks taken in batch order
+ * deadlock between batches touching the same sites in another order, which
+ * PostgreSQL resolves by aborting one batch; the store cannot retry it
+ * (register.c owns the transaction and has no retry). So `begin` takes a
+ * second transaction-scoped advisory lock: the register's writers (ingest,
+ * coverage, analyst decisions) run one at a time, each seeing everything
+ * committed before it, exactly as with SQLite's single writer. Readers
+ * (queries outside a transaction) never wait: MVCC. sites_box therefore
+ * takes no row locks, and behaves the same for ingests and for queries.
+ * Observations can be neither lost nor duplicated in any case: the UNIQUE
+ * key with INSERT ... ON CONFLICT DO NOTHING decides which batch stores one.
+ *
+ * All statements are prepared once per connection; parameters and results
+ * are in binary format (IEEE doubles round-trip exactly, and nothing depends
+ * on the process locale).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "sites_int.h"
+
+/* The schema version this code writes and understands. */
+#define PG_SCHEMA_VERSION 1
+/* Advisory lock keys: "vigia" then 1 (schema migration) or 2 (writer). Their scope is the
+ * database, so two registers in two schemas of one database share the writer lock: they
+ * only wait for each other, never see each other's data. */
+#define PG_LOCK_MIGRATE "8532464671326732289" /* 0x7669676961000001 */
+#define PG_LOCK_WRITE "8532464671326732290"   /* 0x7669676961000002 */
+#define PG_MAX_PARAMS 24
+/* Most rows one query returns into memory (libpq holds the whole result, then
+ * the vg_site array: about 1.1 KiB a site, its note): about 1 GiB each. As the
+ * SQLite store's VG_SQLITE_ROWS_MAX; more is VG_E_LIMIT: ask for a box or a max. */
+#define VG_PG_ROWS_MAX ((size_t)1 << 20)
+
+/* Type OIDs (pg_type.dat; stable across versions). */
+#define OID_BYTEA 17
+#define OID_INT8 20
+#define OID_INT4 23
+#define OID_TEXT 25
+#define OID_FLOAT8 701
+
+typedef struct pg_store {
+  PGconn *conn;
+} pg_store;
+
+/* ---- errors ---------------------------------------------------------------------------- */
+
+/* VG_E_DB with what was being done and PostgreSQL's own message (one line). */
+static int pg_fail(pg_store *s, const PGresult *res, const char *what)
+{
+  char msg[512];
+  const char *m = res ? PQresultErrorMessage(res) : "";
+  size_t len;
+  if (!m || !*m)
+    m = PQerrorMessage(s->conn);
+  snprintf(msg, sizeof msg, "%s", m && *m ? m : "unknown error");
+  len = strlen(msg);
+  while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+    msg[--len] = 0;
+  for (size_t i = 0; i < len; i++)
+    if (msg[i] == '\n')
+      msg[i] = ' ';
+  return vg_error_set(VG_E_DB, "postgresql: %s: %s", what, msg);
+}
+
+/* ---- statements ------------------------------------------------------------------------ */
+
+/* Parameter signature letters: s text, l int8, i int4, d float8, b bytea. */
+typedef struct stmt_def {
+  const char *name, *sig, *sql;
+} stmt_def;
+
+#define SITE_COLS                                                                              \
+  "id, state, lat, lon, hae, cov_ee, cov_en, cov_nn, sigma_up, logodds, first_us, last_us, "  \
+  "nobs, nmiss, kinds, note"
+
+enum {
+  S_OBS_INSERT,
+  S_OBS_FIND,
+  S_OBS_ASSIGN,
+  S_SITES_BOX,
+  S_SITE_GET,
+  S_SITE_INSERT,
+  S_SITE_UPDATE,
+  S_PASS_MARK,
+  S_SITE_SEEN,
+  S_HISTORY,
+  S_COUNTS,
+  S__COUNT
+};
+
+static const stmt_def k_stmt[S__COUNT] = {
+    [S_OBS_INSERT] = {"vg_obs_insert", "slsiilddddddddiiiib",
+                      "INSERT INTO obs (id, flight, frame, detector, seq, kind, time_us, lat, lon,"
+                      " hae, cov_ee, cov_en, cov_nn, sigma_up, score, r0, c0, r1, c1, chip)"
+                      " SELECT coalesce(max(id), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+                      " $11, $12, $13, $14, $15, $16, $17, $18, $19 FROM obs"
+                      " ON CONFLICT (flight, frame, detector, seq) DO NOTHING RETURNING id"},
+    [S_OBS_FIND] = {"vg_obs_find", "slsi",
+                    "SELECT id FROM obs WHERE flight = $1 AND frame = $2 AND detector = $3"
+                    " AND seq = $4"},
+    [S_OBS_ASSIGN] = {"vg_obs_assign", "ll", "UPDATE obs SET site_id = $2 WHERE id = $1"},
+    [S_SITES_BOX] = {"vg_sites_box", "ddddl",
+                     "SELECT " SITE_COLS " FROM sites"
+                     " WHERE geom && ST_MakeEnvelope($3, $1, $4, $2, 4326)"
+                     " AND lat BETWEEN $1 AND $2 AND lon BETWEEN $3 AND $4"
+                     " ORDER BY id LIMIT $5"},
+    [S_SITE_GET] = {"vg_site_get", "l", "SELECT " SITE_COLS " FROM sites WHERE id = $1"},
+    [S_SITE_INSERT] = {"vg_site_insert", "iddddddddllllls",
+                       "INSERT INTO sites (id, state, lat, lon, hae, cov_ee, cov_en, cov_nn,"
+                       " sigma_up, logodds, first_us, last_us, nobs, nmiss, kinds, note)"
+                       " SELECT coalesce(max(id), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+                       " $11, $12, $13, $14, $15 FROM sites RETURNING id"},
+    [S_SITE_UPDATE] = {"vg_site_update", "liddddddddllllls",
+                       "UPDATE sites SET state = $2, lat = $3, lon = $4, hae = $5, cov_ee = $6,"
+                       " cov_en = $7, cov_nn = $8, sigma_up = $9, logodds = $10, first_us = $11,"
+                       " last_us = $12, nobs = $13, nmiss = $14, kinds = $15, note = $16"
+                       " WHERE id = $1"},
+    [S_PASS_MARK] = {"vg_pass_mark", "sll",
+                     "INSERT INTO passes (flight, frame, time_us) VALUES ($1, $2, $3)"
+                     " ON CONFLICT (flight, frame) DO NOTHING RETURNING 1"},
+    [S_SITE_SEEN] = {"vg_site_seen", "lsl",
+                     "SELECT EXISTS (SELECT 1 FROM obs WHERE site_id = $1 AND flight = $2"
+                     " AND frame = $3)"},
+    [S_HISTORY] = {"vg_history", "ll",
+                   "SELECT flight, frame, detector, seq, kind, time_us, lat, lon, hae, cov_ee,"
+                   " cov_en, cov_nn, sigma_up, score, r0, c0, r1, c1"
+                   " FROM obs WHERE site_id = $1 ORDER BY time_us, id LIMIT $2"},
+    [S_COUNTS] = {"vg_counts", "",
+                  "SELECT (SELECT count(*) FROM sites), (SELECT count(*) FROM obs)"},
+};
+
+static int prepare_all(pg_store *s)
+{
+  for (int i = 0; i < S__COUNT; i++) {
+    Oid types[PG_MAX_PARAMS];
+    int n = (int)strlen(k_stmt[i].sig);
+    PGresult *res;
+    for (int j = 0; j < n; j++) {
+      switch (k_stmt[i].sig[j]) {
+      case 's': types[j] = OID_TEXT; break;
+      case 'l': types[j] = OID_INT8; break;
+      case 'i': types[j] = OID_INT4; break;
+      case 'd': types[j] = OID_FLOAT8; break;
+      default: types[j] = OID_BYTEA; break;
+      }
+    }
+    res = PQprepare(s->conn, k_stmt[i].name, k_stmt[i].sql, n, types);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+      char what[96];
+      snprintf(what, sizeof what, "preparing %s", k_stmt[i].name);
+      int rc = pg_fail(s, res, what);
+      PQclear(res);
+      return rc;
+    }
+    PQclear(res);
+  }
+  return VG_OK;
+}
+
+/* Binary parameters, each kept in its own network-order slot. */
+typedef struct params {
+  int n;
+  const char *val[PG_MAX_PARAMS];
+  int len[PG_MAX_PARAMS];
+  int fmt[PG_MAX_PARAMS];
+  unsigned char num[PG_MAX_PARAMS][8];
+} params;
+
+static void put_be(unsigned char *p, uint64_t v, int bytes)
+{
+  for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+    p[i] = (unsigned char)(v & 0xff);
+}
+
+static void p_i64(params *p, int64_t v)
+{
+  put_be(p->num[p->n], (uint64_t)v, 8);
+  p->val[p->n] = (const char *)p->num[p->n];
+  p->len[p->n] = 8;
+  p->fmt[p->n++] = 1;
+}
+
+static void p_i32(params *p, int32_t v)
+{
+  put_be(p->num[p->n], (uint64_t)(uint32_t)v, 4);
+  p->val[p->n] = (const char *)p->num[p->n];
+  p->len[p->n] = 4;
+  p->fmt[p->n++] = 1;
+}
+
+static void p_dbl(params *p, double v)
+{
+  uint64_t u;
+  memcpy(&u, &v, 8);
+  put_be(p->num[p->n], u, 8);
+  p->val[p->n] = (const char *)p->num[p->n];
+  p->len[p->n] = 8;
+  p->fmt[p->n++] = 1;
+}
+
+/* Text (binary format of text is its bytes) or bytea; NULL pointer: SQL NULL. */
+static void p_bytes(params *p, const void *v, size_t len)
+{
+  p->val[p->n] = v;
+  p->len[p->n] = (int)len;
+  p->fmt[p->n++] = 1;
+}
+
+static void p_null(params *p)
+{
+  p->val[p->n] = NULL;
+  p->len[p->n] = 0;
+  p->fmt[p->n++] = 1;
+}
+
+/* Runs a prepared statement; binary results. *res set on success (PQclear it). */
+static int run(pg_store *s, int which, const params *p, const char *what, PGresult **res)
+{
+  PGresult *r = PQexecPrepared(s->conn, k_stmt[which].name, p ? p->n : 0, p ? p->val : NULL,
+                               p ? p->len : NULL, p ? p->fmt : NULL, 1);
+  ExecStatusType st = PQresultStatus(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    int rc = pg_fail(s, r, what);
+    PQclear(r);
+    return rc;
+  }
+  *res = r;
+  return VG_OK;
+}
+
+/* Plain SQL (no parameters, text results): transactions, locks, migrations. */
+static int exec_sql(pg_store *s, const char *sql, const char *what)
+{
+  PGresult *r = PQexec(s->conn, sql);
+  ExecStatusType st = PQresultStatus(r);
+  int rc = VG_OK;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+    rc = pg_fail(s, r, what);
+  PQclear(r);
+  return rc;
+}
+
+/* ---- binary results -------------------------------------------------------------------- */
+
+static uint64_t get_be(const unsigned char *p, int bytes)
+{
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; i++)
+    v = v << 8 | p[i];
+  return v;
+}
+
+static int64_t col_i64(const PGresult *r, int row, int col)
+{
+  const unsigned char *v = (const unsigned char *)PQgetvalue(r, row, col);
+  if (PQgetisnull(r, row, col))
+    return 0;
+  switch (PQgetlength(r, row, col)) {
+  case 8: return (int64_t)get_be(v, 8);
+  case 4: return (int32_t)(uint32_t)get_be(v, 4);
+  case 2: return (int16_t)(uint16_t)get_be(v, 2);
+  case 1: return v[0];
+  default: return 0;
+  }
+}
+
+static double col_dbl(const PGresult *r, int row, int col)
+{
+  uint64_t u;
+  double d;
+  if (PQgetisnull(r, row, col) || PQgetlength(r, row, col) != 8)
+    return NAN;
+  u = get_be((const unsigned char *)PQgetvalue(r, row, col), 8);
+  memcpy(&d, &u, 8);
+  return d;
+}
+
+static void col_str(const PGresult *r, int row, int col, char *out, size_t cap)
+{
+  size_t len = PQgetisnull(r, row, col) ? 0 : (size_t)PQgetlength(r, row, col);
+  if (len > cap - 1)
+    len = cap - 1;
+  memcpy(out, PQgetvalue(r, row, col), len);
+  out[len] = 0;
+}
+
+/* ---- schema ---------------------------------------------------------------------------- */
+
+/* Migration k (1-based) takes the schema from version k - 1 to k. */
+static const char *const k_migrations[PG_SCHEMA_VERSION] = {
+    /* 1: the first schema. */
+    "CREATE TABLE meta (key text PRIMARY KEY, value bigint NOT NULL);"
+    "CREATE TABLE sites ("
+    " id bigint PRIMARY KEY,"
+    " state integer NOT NULL,"
+    " lat double precision NOT NULL, lon double precision NOT NULL,"
+    " hae double precision NOT NULL,"
+    " cov_ee double precision NOT NULL, cov_en double precision NOT NULL,"
+    " cov_nn double precision NOT NULL,"
+    " sigma_up double precision NOT NULL, logodds double precision NOT NULL,"
+    " first_us bigint NOT NULL, last_us bigint NOT NULL,"
+    " nobs bigint NOT NULL, nmiss bigint NOT NULL, kinds bigint NOT NULL,"
+    " note text NOT NULL DEFAULT '',"
+    " geom geometry(Point, 4326) GENERATED ALWAYS AS"
+    "  (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED);"
+    "CREATE INDEX sites_geom ON sites USING gist (geom);"
+    "CREATE TABLE obs ("
+    " id bigint PRIMARY KEY,"
+    " site_id bigint REFERENCES sites (id),"
+    " flight text NOT NULL, frame bigint NOT NULL, detector text NOT NULL,"
+    " seq integer NOT NULL, kind integer NOT NULL, time_us bigint NOT NULL,"
+    " lat double precision NOT NULL, lon double precision NOT NULL,"
+    " hae double precision NOT NULL,"
+    " cov_ee double precision NOT NULL, cov_en double precision NOT NULL,"
+    " cov_nn double precision NOT NULL,"
+    " sigma_up double precision NOT NULL, score double precision NOT NULL,"
+    " r0 integer NOT NULL, c0 integer NOT NULL, r1 integer NOT NULL, c1 integer NOT NULL,"
+    " chip bytea,"
+    " UNIQUE (flight, frame, detector, seq));"
+    "CREATE INDEX obs_site ON obs (site_id, time_us, id);"
+    "CREATE INDEX obs_site_pass ON obs (site_id, flight, frame);"
+    "CREATE TABLE passes ("
+    " flight text NOT NULL, frame bigint NOT NULL, time_us bigint NOT NULL,"
+    " PRIMARY KEY (flight, frame));",
+};
+
+/* The schema version of the register in the current schema (0: none yet). */
+static int schema_version(pg_store *s, int *version)
+{
+  PGresult *r = PQexec(s->conn, "SELECT 1 FROM pg_catalog.pg_tables"
+                                " WHERE schemaname = current_schema() AND tablename = 'meta'");
+  int rc = VG_OK;
+  char buf[32];
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    rc = pg_fail(s, r, "looking for the meta table");
+    PQclear(r);
+    return rc;
+  }
+  if (PQntuples(r) == 0) {
+    PQclear(r);
+    *version = 0;
+    return VG_OK;
+  }
+  PQclear(r);
+  r = PQexec(s->conn, "SELECT value FROM meta WHERE key = 'schema_version'");
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    rc = pg_fail(s, r, "reading the schema version");
+  } else if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
+    rc = vg_error_set(VG_E_DB, "postgresql: table meta has no schema_version: not a vigia register");
+  } else {
+    char *end;
+    long v;
+    col_str(r, 0, 0, buf, sizeof buf);
+    v = strtol(buf, &end, 10);
+    if (*end || end == buf || v < 0 || v > 1000000)
+      rc = vg_error_set(VG_E_DB, "postgresql: schema_version '%s' is not a version", buf);
+    else
+      *version = (int)v;
+  }
+  PQclear(r);
+  return rc;
+}
+
+/* PostGIS must be in the database; creates it when allowed (needs a superuser). */
+static int ensure_postgis(pg_store *s)
+{
+  PGresult *r = PQexec(s->conn, "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'postgis'");
+  int have, rc;
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    rc = pg_fail(s, r, "looking for the postgis extension");
+    PQclear(r);
+    return rc;
+  }
+  have = PQntuples(r) > 0;
+  PQclear(r);
+  if (have)
+    return VG_OK;
+  rc = exec_sql(s, "CREATE EXTENSION IF NOT EXISTS postgis",
+                "the register needs PostGIS (CREATE EXTENSION postgis, as a superuser)");
+  return rc;
+}
+
+static int migrate(pg_store *s)
+{
+  for (;;) {
+    int version = 0, rc;
+    char sql[160];
+    if ((rc = exec_sql(s, "BEGIN", "starting a schema migration")) != VG_OK)
+      return rc;
+    rc = exec_sql(s, "SELECT pg_advisory_xact_lock(" PG_LOCK_MIGRATE ")",
+                  "waiting for the schema migration lock");
+    if (rc == VG_OK)
+      rc = schema_version(s, &version);
+    if (rc == VG_OK && version > PG_SCHEMA_VERSION)
+      rc = vg_error_set(VG_E_UNSUPPORTED,
+                        "postgresql: register schema version %d is newer than this vigia's (%d)",
+                        version, PG_SCHEMA_VERSION);
+    if (rc == VG_OK && version == PG_SCHEMA_VERSION)
+      return exec_sql(s, "COMMIT", "ending the schema check");
+    if (rc == VG_OK && version == 0)
+      rc = ensure_postgis(s);
+    if (rc == VG_OK) {
+      char what[64];
+      snprintf(what, sizeof what, "migrating the schema to version %d", version + 1);
+      rc = exec_sql(s, k_migrations[version], what);
+    }
+    if (rc == VG_OK) {
+      snprintf(sql, sizeof sql,
+               "INSERT INTO meta (key, value) VALUES ('schema_version', %d)"
+               " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+               version + 1);
+      rc = exec_sql(s, sql, "recording the schema version");
+    }
+    if (rc == VG_OK)
+      rc = exec_sql(s, "COMMIT", "committing a schema migration");
+    if (rc != VG_OK) {
+      PQclear(PQexec(s->conn, "ROLLBACK"));
+      return rc;
+    }
+  }
+}
+
+/* ---- the primitives -------------------------------------------------------------------- */
+
+static int pg_begin(void *db)
+{
+  pg_store *s = db;
+  int rc = exec_sql(s, "BEGIN", "beginning a transaction");
+  if (rc == VG_OK)
+    rc = exec_sql(s, "SELECT pg_advisory_xact_lock(" PG_LOCK_WRITE ")",
+                  "waiting for the register's writer lock");
+  if (rc != VG_OK)
+    PQclear(PQexec(s->conn, "ROLLBACK"));
+  return rc;
+}
+
+static int pg_commit(void *db)
+{
+  pg_store *s = db;
+  PGresult *r = PQexec(s->conn, "COMMIT");
+  int rc = VG_OK;
+  if (PQresultStatus(r) != PGRES_COMMAND_OK)
+    rc = pg_fail(s, r, "committing");
+  /* COMMIT of a failed transaction "succeeds" as a rollback: say so. */
+  else if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
+    rc = vg_error_set(VG_E_DB, "postgresql: committing: the transaction was rolled back (%s)",
+                      PQcmdStatus(r));
+  PQclear(r);
+  return rc;
+}
+
+static void pg_rollback(void *db)
+{
+  pg_store *s = db;
+  PQclear(PQexec(s->conn, "ROLLBACK"));
+}
+
+static void obs_params(params *p, const vg_obs *o)
+{
+  p_bytes(p, o->flight, strnlen(o->flight, VG_SITES_NAME_MAX));
+  p_i64(p, o->frame);
+  p_bytes(p, o->detector, strnlen(o->detector, VG_SITES_NAME_MAX));
+  p_i32(p, o->seq);
+}
+
+static int pg_obs_insert(void *db, const vg_obs *o, int64_t *obs_id, int *inserted)
+{
+  pg_store *s = db;
+  params p = {0};
+  PGresult *r = NULL;
+  int rc;
+  obs_params(&p, o);
+  p_i32(&p, (int32_t)o->kind);
+  p_i64(&p, o->time_us);
+  p_dbl(&p, o->lat);
+  p_dbl(&p, o->lon);
+  p_dbl(&p, o->hae);
+  p_dbl(&p, o->cov_en[0]);
+  p_dbl(&p, o->cov_en[1]);
+  p_dbl(&p, o->cov_en[3]);
+  p_dbl(&p, o->sigma_up);
+  p_dbl(&p, o->score);
+  p_i32(&p, o->r0);
+  p_i32(&p, o->c0);
+  p_i32(&p, o->r1);
+  p_i32(&p, o->c1);
+  if (o->chip && o->chip_len)
+    p_bytes(&p, o->chip, o->chip_len);
+  else
+    p_null(&p);
+  if ((rc = run(s, S_OBS_INSERT, &p, "inserting an observation", &r)) != VG_OK)
+    return rc;
+  if (PQntuples(r) == 1) {
+    *obs_id = col_i64(r, 0, 0);
+    *inserted = 1;
+    PQclear(r);
+    return VG_OK;
+  }
+  PQclear(r);
+  /* Already there (ON CONFLICT waited for a concurrent inserter to commit). */
+  p.n = 0;
+  obs_params(&p, o);
+  if ((rc = run(s, S_OBS_FIND, &p, "looking up an existing observation", &r)) != VG_OK)
+    return rc;
+  if (PQntuples(r) != 1)
+    rc = vg_error_set(VG_E_DB, "postgresql: observation %s/%lld/%s/%d conflicts but is not found",
+                      o->flight, (long long)o->frame, o->detector, o->seq);
+  else {
+    *obs_id = col_i64(r, 0, 0);
+    *inserted = 0;
+  }
+  PQclear(r);
+  return rc;
+}
+
+static int pg_obs_assign(void *db, int64_t obs_id, int64_t site_id)
+{
+  pg_store *s = db;
+  params p = {0};
+  PGresult *r = NULL;
+  int rc;
+  p_i64(&p, obs_id);
+  p_i64(&p, site_id);
+  if ((rc = run(s, S_OBS_ASSIGN, &p, "assigning an observation to a site", &r)) != VG_OK)
+    return rc;
+  if (strcmp(PQcmdTuples(r), "1") != 0)
+    rc = vg_error_set(VG_E_NOTFOUND, "postgresql: no observation %lld to assign", (long long)obs_id);
+  PQclear(r);
+  return rc;
+}
+
+/* Row of SITE_COLS into a site. */
+static void site_row(const PGresult *r, int row, vg_site *o)
+{
+  memset(o, 0, sizeof *o);
+  o->id = col_i64(r, row, 0);
+  o->state = (vg_site_state)col_i64(r, row, 1);
+  o->lat = col_dbl(r, row, 2);
+  o->lon = col_dbl(r, row, 3);
+  o->hae = col_dbl(r, row, 4);
+  o->cov_en[0] = col_dbl(r, row, 5);
+  o->cov_en[1] = o->cov_en[2] = col_dbl(r, row, 6);
+  o->cov_en[3] = col_dbl(r, row, 7);
+  o->sigma_up = col_dbl(r, row, 8);
+  o->logodds = col_dbl(r, row, 9);
+  o->first_us = col_i64(r, row, 10);
+  o->last_us = col_i64(r, row, 11);
+  o->nobs = col_i64(r, row, 12);
+  o->nmiss = col_i64(r, row, 13);
+  o->kinds = (uint32_t)col_i64(r, row, 14);
+  col_str(r, row, 15, o->note, sizeof o->note);
+}
+
+static int pg_sites_box(void *db, double lat_min, double lat_max, double lon_min, double lon_max,
+                        size_t max, vg_site **out, size_t *n)
+{
+  pg_store *s = db;
+  params p = {0};
+  PGresult *r = NULL;
+  vg_site *v = NULL;
+  int rc, rows;
+  *out = NULL;
+  *n = 0;
+  p_dbl(&p, lat_min);
+  p_dbl(&p, lat_max);
+  p_dbl(&p, lon_min);
+  p_dbl(&p, lon_max);
+  /* One row past the limit tells a full answer from a truncated one. */
+  p_i64(&p, (int64_t)(max && max <= VG_PG_ROWS_MAX ? max : VG_PG_ROWS_MAX + 1));
+  if ((rc = run(s, S_SITES_BOX, &p, "finding sites in a box", &r)) != VG_OK)
+    return rc;
+  rows = PQntuples(r);
+  if ((size_t)rows > VG_PG_ROWS_MAX) {
+    PQclear(r);
+    return vg_error_set(VG_E_LIMIT, "postgresql: box (%g..%g, %g..%g) holds more than %zu sites "
+                        "(VG_PG_ROWS_MAX): ask for fewer", lat_min, lat_max, lon_min, lon_max,
+                        VG_PG_ROWS_MAX);
+  }
+  if (rows > 0) {
+    v = malloc((size_t)rows * sizeof *v);
+    if (!v) {
+      PQclear(r);
+      return vg_error_set(VG_E_NOMEM, "%d sites", rows);
+    }
+    for (int i = 0; i < rows; i++)
+      site_row(r, i, &v[i]);
+  }
+  PQclear(r);
+  *out = v;
+  *n = (size_t)rows;
+  return VG_OK;
+}
+
+static int pg_site_get(void *db, int64_t id, vg_site *out)
+{
+  pg_store *s = db;
+  params p = {0};
+  PGresult *r = NULL;
+  int rc;
+  p_i64(&p, id);
+  if ((rc = run(s, S_SITE_GET, &p, "reading a site", &r)) != VG_OK)
+    return rc;
+  if (PQntuples(r) == 1)
+    site_row(r, 0, out);
+  else
+    rc = vg_error_set(VG_E_NOTFOUND, "no site %lld", (long long)id);
+  PQclear(r);
+  return rc;
+}
+
+/* Every column of a site but id, in SITE_COLS order. */
+static void site_params(params *p, const vg_site *x)
+{
+  p_i32(p, (int32_t)x->state);
+  p_dbl(p, x->lat);
+  p_dbl(p, x->lon);
+  p_dbl(p, x->hae);
+  p_dbl(p, x->cov_en[0]);
+  p_dbl(p, x->cov_en[1] == x->cov_en[2] ? x->cov_en[1] : 0.5 * (x->cov_en[1] + x->cov_en[2]));
+  p_dbl(p, x->cov_en[3]);
+  p_dbl(p, x->sigma_up);
+  p_dbl(p, x->logodds);
+  p_i64(p, x->first_us);
+  p_i64(p, x->last_us);
+  p_i64(p, x->nobs);
+  p_i64(p, x->nmiss);
+  p_i64(p, (int64_t)x->kinds);
+  p_bytes(p, x->note, strnlen(x->note, VG_SITES_NOTE_MAX));
+}
+
+static int pg_site_insert(void *db, vg_site *x)
+{
+  pg_store *s = db;
+  params p = {0};
+  PGresult *r = NULL;
+  int rc;
+  site_params(&p, x);
+  if ((rc = run(s, S_SITE_INSERT, &p, "inserting a site", &r)) != VG_OK)
+    return rc;
+  if (PQntuples(r) == 1)
+    x->id = col_i64(r, 0, 0);
+  else
+    rc = vg_error_set(VG_E_DB, "postgresql: inserting a site returned no id");
+  PQclear(r);
+  return rc;
+}
+
+static int pg_site_update(void *db, const vg_site *x)
+{
+  pg_store *s = db;
+  params p = {0};
+  PGresult *r = NULL;
+  int rc;
+  p_i64(&p, x->id);
+  site_params(&p, x);
+  if ((rc = run(s, S_SITE_UPDATE, &p, "updating a site", &r)) != VG_OK)
+    return rc;
+  if (strcmp(PQcmdTuples(r), "1") != 0)
+    rc = vg_error_set(VG_E_NOTFOUND, "no site %lld", (long long)x->id);
+  PQclear(r);
+  return rc;
+}
+
+static int pg_pass_mark(void *db, const char *flight, int64_t frame, int64_t time_us, int *first)
+{
+  pg_store *s = db;
+  params p = {0};
+  PGresult *r = NULL;
+  int rc;
+  p_bytes(&p, flight, strnlen(flight, VG_SITES_NAME_MAX));
+  p_i64(&p, frame);
+  p_i64(&p, time_us);
+  if ((rc = run(s, S_PASS_MARK, &p, "marking a pass", &r)) != VG_OK)
+    return rc;
+  *first = PQntuples(r) == 1;
+  PQclear(r);
+  return VG_OK;
+}
+
+static int pg_site_seen_in(void *db, int64_t site_id, const char *flight, int64_t frame, int *seen)
+{
+  pg_store *s = db;
+  params p = {0};
+  PGresult *r = NULL;
+  int rc;
+  p_i64(&p, site_id);
+  p_bytes(&p, flight, strnlen(flight, VG_SITES_NAME_MAX));
+  p_i64(&p, frame);
+  if ((rc = run(s, S_SITE_SEEN, &p, "looking for a site's observation in a pass", &r)) != VG_OK)
+    return rc;
+  *seen = PQntuples(r) == 1 && col_i64(r, 0, 0) != 0;
+  PQclear(r);
+  return VG_OK;
+}
+
+static int pg_history(void *db, int64_t site_id, vg_obs **out, size_t *n)
+{
+  pg_store *s = db;
+  params p = {0};
+  PGresult *r = NULL;
+  vg_obs *v = NULL;
+  int rc, rows;
+  *out = NULL;
+  *n = 0;
+  p_i64(&p, site_id);
+  p_i64(&p, (int64_t)VG_PG_ROWS_MAX + 1);
+  if ((rc = run(s, S_HISTORY, &p, "reading a site's observations", &r)) != VG_OK)
+    return rc;
+  rows = PQntuples(r);
+  if ((size_t)rows > VG_PG_ROWS_MAX) {
+    PQclear(r);
+    return vg_error_set(VG_E_LIMIT, "postgresql: site %lld has more than %zu observations "
+                        "(VG_PG_ROWS_MAX)", (long long)site_id, VG_PG_ROWS_MAX);
+  }
+  if (rows > 0) {
+    v = calloc((size_t)rows, sizeof *v);
+    if (!v) {
+      PQclear(r);
+      return vg_error_set(VG_E_NOMEM, "%d observations", rows);
+    }
+  }
+  for (int i = 0; i < rows; i++) {
+    vg_obs *o = &v[i];
+    col_str(r, i, 0, o->flight, sizeof o->flight);
+    o->frame = col_i64(r, i, 1);
+    col_str(r, i, 2, o->detector, sizeof o->detector);
+    o->seq = (int)col_i64(r, i, 3);
+    o->kind = (vg_evidence)col_i64(r, i, 4);
+    o->time_us = col_i64(r, i, 5);
+    o->lat = col_dbl(r, i, 6);
+    o->lon = col_dbl(r, i, 7);
+    o->hae = col_dbl(r, i, 8);
+    o->cov_en[0] = col_dbl(r, i, 9);
+    o->cov_en[1] = o->cov_en[2] = col_dbl(r, i, 10);
+    o->cov_en[3] = col_dbl(r, i, 11);
+    o->sigma_up = col_dbl(r, i, 12);
+    o->score = col_dbl(r, i, 13);
+    o->r0 = (int)col_i64(r, i, 14);
+    o->c0 = (int)col_i64(r, i, 15);
+    o->r1 = (int)col_i64(r, i, 16);
+    o->c1 = (int)col_i64(r, i, 17);
+  }
+  PQclear(r);
+  *out = v;
+  *n = (size_t)rows;
+  return VG_OK;
+}
+
+static int pg_counts(void *db, int64_t *sites, int64_t *obs)
+{
+  pg_store *s = db;
+  PGresult *r = NULL;
+  int rc;
+  if ((rc = run(s, S_COUNTS, NULL, "counting sites and observations", &r)) != VG_OK)
+    return rc;
+  if (sites)
+    *sites = col_i64(r, 0, 0);
+  if (obs)
+    *obs = col_i64(r, 0, 1);
+  PQclear(r);
+  return VG_OK;
+}
+
+static void pg_close(void *db)
+{
+  pg_store *s = db;
+  if (!s)
+    return;
+  PQfinish(s->conn);
+  free(s);
+}
+
+static const vg__store_ops k_pg_ops = {
+    .kind = "postgresql",
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .obs_insert = pg_obs_insert,
+    .obs_assign = pg_obs_assign,
+    .sites_box = pg_sites_box,
+    .site_get = pg_site_get,
+    .site_insert = pg_site_insert,
+    .site_update = pg_site_update,
+    .pass_mark = pg_pass_mark,
+    .site_seen_in = pg_site_seen_in,
+    .history = pg_history,
+    .counts = pg_counts,
+    .close = pg_close,
+};
+
+/* Server notices (e.g. "extension already exists") go to the debug log, not stderr. */
+static void pg_notice(void *arg, const char *msg)
+{
+  (void)arg;
+  vg_log(VG_LOG_DEBUG, "sites", "postgresql: %s", msg);
+}
+
+int vg__store_pg_open(const char *uri, void **db, const vg__store_ops **ops)
+{
+  pg_store *s;
+  int rc;
+  s = calloc(1, sizeof *s);
+  if (!s)
+    return vg_error_set(VG_E_NOMEM, "postgresql store");
+  s->conn = PQconnectdb(uri);
+  if (!s->conn) {
+    free(s);
+    return vg_error_set(VG_E_NOMEM, "postgresql connection");
+  }
+  /* The URI may hold a password: the message names only host and database. */
+  if (PQstatus(s->conn) != CONNECTION_OK) {
+    rc = pg_fail(s, NULL, "connecting");
+    goto done;
+  }
+  PQsetNoticeProcessor(s->conn, pg_notice, NULL);
+  if (PQsetClientEncoding(s->conn, "UTF8") != 0) {
+    rc = pg_fail(s, NULL, "setting client encoding UTF8");
+    goto done;
+  }
+  if ((rc = migrate(s)) != VG_OK)
+    goto done;
+  rc = prepare_all(s);
+done:
+  if (rc != VG_OK) {
+    pg_close(s);
+    return rc;
+  }
+  *db = s;
+  *ops = &k_pg_ops;
+  return VG_OK;
+}

@@ -102,14 +102,177 @@ static int check_obs(const vg_obs *o)
   return VG_OK;
 }
 
-static int ingest_one(vg_register *r, const vg_obs *o, const vg_fuse_params *p, vg_ingest_stats *st)
+/*
+ * A batch's working set: the sites read so far (later copies replaced by the
+ * cached ones, which may have been fused in this batch) and the boxes already
+ * read, so that neighbouring detections (a frame's, a strip's) read the store
+ * once per area rather than once per detection; modified sites are written
+ * once, at the end of the batch. Inside the batch's transaction nobody else
+ * writes (SQLite BEGIN IMMEDIATE; PostgreSQL's writer lock), so the cache is
+ * the truth.
+ */
+/* Cached sites are found through a grid of CACHE_CELL degrees: each site is
+ * filed under the cell of the position it had when cached, and lookups widen
+ * the box by CACHE_DRIFT, more than fusion can move a site within a batch
+ * (moves are bounded by the gate: a few hundred metres at most). */
+#define CACHE_CELL 0.01
+#define CACHE_DRIFT 0.005
+#define CACHE_HASH 4096
+
+typedef struct {
+  vg_site *s;
+  uint8_t *dirty;
+  int32_t *next;            /* chain in the cell's bucket */
+  size_t n, cap;
+  int32_t head[CACHE_HASH]; /* first site of each bucket, -1 */
+  int64_t *cells;           /* open-addressing set of cells read (key = a * 2^32 + b + 1; 0 empty) */
+  size_t ncells, capcells;  /* capcells a power of two */
+} batch_cache;
+
+static uint32_t cell_hash(long a, long b)
+{
+  uint64_t h = (uint64_t)(a * 73856093L) ^ (uint64_t)(b * 19349663L);
+  return (uint32_t)(h ^ (h >> 17)) % CACHE_HASH;
+}
+
+static void cache_init(batch_cache *c)
+{
+  memset(c, 0, sizeof *c);
+  for (int i = 0; i < CACHE_HASH; i++)
+    c->head[i] = -1;
+}
+
+static void cache_free(batch_cache *c)
+{
+  free(c->s);
+  free(c->dirty);
+  free(c->next);
+  free(c->cells);
+}
+
+static int64_t cell_key(long a, long b)
+{
+  return ((int64_t)a << 32) + (int64_t)(uint32_t)b + 1;
+}
+
+static int cells_has(const batch_cache *c, int64_t k)
+{
+  if (!c->capcells)
+    return 0;
+  for (size_t i = (size_t)((uint64_t)k * 0x9E3779B97F4A7C15ull >> 20) & (c->capcells - 1);; i = (i + 1) & (c->capcells - 1)) {
+    if (c->cells[i] == k)
+      return 1;
+    if (!c->cells[i])
+      return 0;
+  }
+}
+
+static int cells_put(batch_cache *c, int64_t k)
+{
+  if (2 * (c->ncells + 1) > c->capcells) { /* keep it at most half full */
+    size_t nc = c->capcells ? 2 * c->capcells : 1024;
+    int64_t *old = c->cells, *nw = calloc(nc, sizeof *nw);
+    size_t oc = c->capcells;
+    if (!nw)
+      return vg_error_set(VG_E_NOMEM, "ingest cache cells");
+    c->cells = nw;
+    c->capcells = nc;
+    c->ncells = 0;
+    for (size_t i = 0; i < oc; i++)
+      if (old[i])
+        cells_put(c, old[i]);
+    free(old);
+  }
+  for (size_t i = (size_t)((uint64_t)k * 0x9E3779B97F4A7C15ull >> 20) & (c->capcells - 1);; i = (i + 1) & (c->capcells - 1)) {
+    if (c->cells[i] == k)
+      return VG_OK;
+    if (!c->cells[i]) {
+      c->cells[i] = k;
+      c->ncells++;
+      return VG_OK;
+    }
+  }
+}
+
+static long cell_of(double deg)
+{
+  return (long)floor(deg / CACHE_CELL);
+}
+
+/* Index of the cached site with this id, or -1 (looked up around its position). */
+static long cache_find(const batch_cache *c, const vg_site *s)
+{
+  for (long a = cell_of(s->lat - CACHE_DRIFT); a <= cell_of(s->lat + CACHE_DRIFT); a++)
+    for (long b = cell_of(s->lon - CACHE_DRIFT); b <= cell_of(s->lon + CACHE_DRIFT); b++)
+      for (int32_t i = c->head[cell_hash(a, b)]; i >= 0; i = c->next[i])
+        if (c->s[i].id == s->id)
+          return i;
+  return -1;
+}
+
+static int cache_add(batch_cache *c, const vg_site *s, int dirty)
+{
+  uint32_t h;
+  if (cache_find(c, s) >= 0)
+    return VG_OK; /* the cached copy is the newer one */
+  if (c->n == c->cap) {
+    size_t nc = c->cap ? 2 * c->cap : 256;
+    vg_site *ns = realloc(c->s, nc * sizeof *ns);
+    uint8_t *nd;
+    int32_t *nx;
+    if (!ns)
+      return vg_error_set(VG_E_NOMEM, "ingest cache of %zu sites", nc);
+    c->s = ns;
+    if (!(nd = realloc(c->dirty, nc)))
+      return vg_error_set(VG_E_NOMEM, "ingest cache of %zu sites", nc);
+    c->dirty = nd;
+    if (!(nx = realloc(c->next, nc * sizeof *nx)))
+      return vg_error_set(VG_E_NOMEM, "ingest cache of %zu sites", nc);
+    c->next = nx;
+    c->cap = nc;
+  }
+  h = cell_hash(cell_of(s->lat), cell_of(s->lon));
+  c->s[c->n] = *s;
+  c->dirty[c->n] = (uint8_t)dirty;
+  c->next[c->n] = c->head[h];
+  c->head[h] = (int32_t)c->n;
+  c->n++;
+  return VG_OK;
+}
+
+/* Makes sure every site in the box is cached: the cells it overlaps are read
+ * from the store (their whole area, once per batch). */
+static int cache_cover(vg_register *r, batch_cache *c, double la0, double la1, double lo0, double lo1)
+{
+  long a0 = cell_of(la0), a1 = cell_of(la1), b0 = cell_of(lo0), b1 = cell_of(lo1);
+  vg_site *got = NULL;
+  size_t n = 0;
+  int rc = VG_OK, all = 1;
+  for (long a = a0; a <= a1 && all; a++)
+    for (long b = b0; b <= b1 && all; b++)
+      all = cells_has(c, cell_key(a, b));
+  if (all)
+    return VG_OK;
+  if ((rc = r->ops->sites_box(r->db, a0 * CACHE_CELL, (a1 + 1) * CACHE_CELL, b0 * CACHE_CELL,
+                              (b1 + 1) * CACHE_CELL, 0, &got, &n)) != VG_OK)
+    return rc;
+  for (size_t i = 0; i < n && rc == VG_OK; i++)
+    rc = cache_add(c, &got[i], 0);
+  free(got);
+  for (long a = a0; a <= a1 && rc == VG_OK; a++)
+    for (long b = b0; b <= b1 && rc == VG_OK; b++)
+      rc = cells_put(c, cell_key(a, b));
+  return rc;
+}
+
+static int ingest_one(vg_register *r, batch_cache *c, const vg_obs *o, const vg_fuse_params *p,
+                      vg_ingest_stats *st)
 {
   const vg__store_ops *ops = r->ops;
-  int64_t obs_id;
+  int64_t obs_id, site_id;
   int inserted, rc;
   double rad, la0, la1, lo0, lo1, best = INFINITY;
-  vg_site *c = NULL, site;
-  size_t n = 0, bi = 0;
+  size_t bi = 0;
 
   if ((rc = check_obs(o)) != VG_OK)
     return rc;
@@ -123,29 +286,38 @@ static int ingest_one(vg_register *r, const vg_obs *o, const vg_fuse_params *p, 
   /* sqrt(trace) bounds the major axis of the observation's ellipse */
   rad = sqrt(p->gate) * (sqrt(o->cov_en[0] + o->cov_en[3]) + VG_SITES_SEARCH_SITE_SIGMA);
   box_of(o->lat, o->lon, rad, &la0, &la1, &lo0, &lo1);
-  if ((rc = ops->sites_box(r->db, la0, la1, lo0, lo1, 0, &c, &n)) != VG_OK)
+  if ((rc = cache_cover(r, c, la0, la1, lo0, lo1)) != VG_OK)
     return rc;
-  for (size_t i = 0; i < n; i++) {
-    double d2;
-    if (vg_fuse_distance(&c[i], o, &d2) == VG_OK && d2 <= p->gate && d2 < best) {
-      best = d2;
-      bi = i;
-    }
-  }
+  /* the nearest in the gate; ties to the lowest id, as the store's order would give */
+  for (long a = cell_of(la0 - CACHE_DRIFT); a <= cell_of(la1 + CACHE_DRIFT); a++)
+    for (long b = cell_of(lo0 - CACHE_DRIFT); b <= cell_of(lo1 + CACHE_DRIFT); b++)
+      for (int32_t i = c->head[cell_hash(a, b)]; i >= 0; i = c->next[i]) {
+        const vg_site *s = &c->s[i];
+        double d2;
+        if (s->lat < la0 || s->lat > la1 || s->lon < lo0 || s->lon > lo1)
+          continue;
+        if (vg_fuse_distance(s, o, &d2) == VG_OK && d2 <= p->gate &&
+            (d2 < best || (d2 == best && s->id < c->s[bi].id))) {
+          best = d2;
+          bi = (size_t)i;
+        }
+      }
   if (isfinite(best)) {
-    site = c[bi];
-    vg_fuse_update(&site, o, p);
-    rc = ops->site_update(r->db, &site);
+    vg_fuse_update(&c->s[bi], o, p);
+    c->dirty[bi] = 1;
+    site_id = c->s[bi].id;
     st->sites_updated++;
   } else {
-    vg_fuse_init(&site, o, p);
-    rc = ops->site_insert(r->db, &site);
+    vg_site ns;
+    vg_fuse_init(&ns, o, p);
+    if ((rc = ops->site_insert(r->db, &ns)) != VG_OK)
+      return rc;
+    if ((rc = cache_add(c, &ns, 0)) != VG_OK)
+      return rc;
+    site_id = ns.id;
     st->sites_new++;
   }
-  free(c);
-  if (rc == VG_OK)
-    rc = ops->obs_assign(r->db, obs_id, site.id);
-  return rc;
+  return ops->obs_assign(r->db, obs_id, site_id);
 }
 
 int vg_register_ingest(vg_register *r, const vg_obs *obs, size_t n, const vg_fuse_params *p_in,
@@ -153,16 +325,23 @@ int vg_register_ingest(vg_register *r, const vg_obs *obs, size_t n, const vg_fus
 {
   vg_fuse_params p;
   vg_ingest_stats st;
+  batch_cache c;
   int rc;
   if (p_in)
     p = *p_in;
   else
     vg_fuse_params_default(&p);
   memset(&st, 0, sizeof st);
+  cache_init(&c);
   if ((rc = r->ops->begin(r->db)) != VG_OK)
     return rc;
   for (size_t i = 0; i < n && rc == VG_OK; i++)
-    rc = ingest_one(r, &obs[i], &p, &st);
+    rc = ingest_one(r, &c, &obs[i], &p, &st);
+  /* the fused sites, once each */
+  for (size_t i = 0; i < c.n && rc == VG_OK; i++)
+    if (c.dirty[i])
+      rc = r->ops->site_update(r->db, &c.s[i]);
+  cache_free(&c);
   if (rc == VG_OK)
     rc = r->ops->commit(r->db);
   if (rc != VG_OK) {

@@ -150,9 +150,13 @@ static void cache_free(batch_cache *c)
   free(c->cells);
 }
 
+/* A cell as a nonzero key (0 marks an empty slot): both indices as 32-bit
+ * patterns, the top bits flipped so that only cell (-2^31, -2^31), far off
+ * the Earth, could map to 0. */
 static int64_t cell_key(long a, long b)
 {
-  return ((int64_t)a << 32) + (int64_t)(uint32_t)b + 1;
+  uint64_t k = ((uint64_t)(uint32_t)a << 32) | (uint64_t)(uint32_t)b;
+  return (int64_t)(k ^ 0x8000000080000000ull);
 }
 
 static int cells_has(const batch_cache *c, int64_t k)

@@ -106,6 +106,13 @@ int vg_raster_write_png(const char *path, const float *v, int rows, int cols, co
  */
 int vg_raster_to_lonlat(const vg_cube *c, double row, double col, double *lat, double *lon);
 
+/**
+ * Encodes an 8-bit image (@p bands 1 = gray or 3 = RGB, interleaved, @p stride
+ * bytes per row) as PNG into @p out (appended), through GDAL's PNG driver:
+ * the image chips kept with observations.
+ */
+int vg_raster_png_encode(const uint8_t *pix, int w, int h, int bands, size_t stride, vg_buf *out);
+
 /** Options of vg_raster_dem_open. */
 typedef struct vg_raster_dem_opts {
   int version;                /**< VG_RASTER_DEM_OPTS_VERSION */

@@ -7,6 +7,7 @@
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <gdal.h>
 #include <ogr_srs_api.h>
 #include <math.h>
@@ -324,4 +325,43 @@ int vg_raster_to_lonlat(const vg_cube *c, double row, double col, double *lat, d
   *lon = x;
   *lat = y;
   return VG_OK;
+}
+
+int vg_raster_png_encode(const uint8_t *pix, int w, int h, int bands, size_t stride, vg_buf *out)
+{
+  static unsigned seq;
+  char name[64];
+  GDALDriverH mem, png;
+  GDALDatasetH ds = NULL, o = NULL;
+  vsi_l_offset len = 0;
+  GByte *data;
+  int rc = VG_OK;
+  vg__raster_gdal_init();
+  if (w <= 0 || h <= 0 || (bands != 1 && bands != 3) || stride < (size_t)w * (size_t)bands)
+    return vg_error_set(VG_E_INVALID, "PNG of %d x %d x %d", w, h, bands);
+  mem = GDALGetDriverByName("MEM");
+  png = GDALGetDriverByName("PNG");
+  if (!mem || !png || !(ds = GDALCreate(mem, "", w, h, bands, GDT_Byte, NULL)))
+    return vg_error_set(VG_E_UNSUPPORTED, "GDAL's MEM or PNG driver is missing");
+  if (GDALDatasetRasterIO(ds, GF_Write, 0, 0, w, h, (void *)pix, w, h, GDT_Byte, bands, NULL, bands,
+                          (GSpacing)stride, 1) != CE_None) {
+    rc = vg_error_set(VG_E_IO, "PNG chip: %s", CPLGetLastErrorMsg());
+    goto done;
+  }
+  snprintf(name, sizeof name, "/vsimem/vigia_chip_%u_%p.png", __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED), (void *)&seq);
+  if (!(o = GDALCreateCopy(png, name, ds, FALSE, NULL, NULL, NULL))) {
+    rc = vg_error_set(VG_E_IO, "PNG chip: %s", CPLGetLastErrorMsg());
+    goto done;
+  }
+  GDALClose(o);
+  o = NULL;
+  data = VSIGetMemFileBuffer(name, &len, FALSE);
+  if (!data || vg_buf_append(out, data, (size_t)len) != VG_OK)
+    rc = vg_error_set(VG_E_NOMEM, "PNG chip of %llu bytes", (unsigned long long)len);
+  VSIUnlink(name);
+done:
+  if (o)
+    GDALClose(o);
+  GDALClose(ds);
+  return rc;
 }

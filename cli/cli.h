@@ -39,5 +39,9 @@ int vg_cmd_sites(int argc, char **argv);
 void vg_cmd_sites_help(void);
 int vg_cmd_change(int argc, char **argv);
 void vg_cmd_change_help(void);
+int vg_cmd_worker(int argc, char **argv);
+void vg_cmd_worker_help(void);
+int vg_cmd_jobs(int argc, char **argv);
+void vg_cmd_jobs_help(void);
 
 #endif

@@ -7,5 +7,6 @@ int main(void)
   failed += test_sites_fuse_run();
   failed += test_sites_store_run();
   failed += test_sites_pg_run();
+  failed += test_sites_jobs_run();
   return failed ? 1 : 0;
 }

@@ -63,5 +63,6 @@ int test_detect_change_run(void);
 int test_sites_fuse_run(void);
 int test_sites_store_run(void);
 int test_sites_pg_run(void);
+int test_sites_jobs_run(void);
 
 #endif

@@ -23,6 +23,9 @@
 
 /* AVIOContext buffer. */
 #define RD_IO_BUF ((size_t)256 << 10)
+/* Live sources: probe at most this much before handing out frames. */
+#define RD_LIVE_PROBESIZE (64 * 1024)
+#define RD_LIVE_ANALYZE_US 500000
 /* Bytes after the last pixel row that libswscale may write. */
 #define RD_PIX_PAD 64
 /* Frames keep their pose within this many 90 kHz ticks behind the newest frame (B-frame reordering). */
@@ -143,6 +146,14 @@ int vg_fmv_reader_new(vg_fmv_reader **out, vg_fmv_source *src, const vg_fmv_read
   r->io->seekable = vg_fmv_source_seekable(src) ? AVIO_SEEKABLE_NORMAL : 0;
   r->fmt->pb = r->io;
   r->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+  if (!vg_fmv_source_seekable(src)) {
+    /* Live input: libavformat's defaults (5 MB / 5 s of probing, and a frame
+     * rate estimated over many frames) hold the first frames back for
+     * seconds; a feed must reach the register within about a second. */
+    r->fmt->probesize = RD_LIVE_PROBESIZE;
+    r->fmt->max_analyze_duration = RD_LIVE_ANALYZE_US;
+    r->fmt->fps_probe_size = 1;
+  }
   if ((e = avformat_open_input(&r->fmt, vg_fmv_source_name(src), NULL, NULL)) < 0) {
     r->fmt = NULL; /* freed by avformat_open_input on failure */
     rc = av_err(e, vg_fmv_source_name(src));

@@ -23,6 +23,8 @@
  *    on the same file without the R*Tree (a table scan), through sqlite3
  *    directly; both must return the same ids.
  *
+ * 3. With $VIGIA_PG_URI: the ingest and box queries on PostgreSQL + PostGIS.
+ *
  * Targets: ingest >= 100 000 detections/s; box query p99 < 2 ms over 1 M sites.
  * Exit status: 0 (whatever the speed), 1 when something fails.
  */
@@ -115,6 +117,66 @@ static int fail(const char *what, int rc)
 {
   fprintf(stderr, "bench_sites: %s: %s: %s\n", what, vg_err_name(rc), vg_error_last());
   return 1;
+}
+
+/*
+ * The PostgreSQL figures beside SQLite's ($VIGIA_PG_URI, e.g. from
+ * scripts/pg.sh): the same ingest (a flight named after this process, so the
+ * shared database's earlier runs do not count as duplicates) and box queries
+ * over the sites it made.
+ */
+static int pg_part(const char *uri, vg_obs *o)
+{
+  vg_register *r = NULL;
+  vg_ingest_stats st;
+  char flight[64];
+  double dt = 0, t0, lat_ms[2000];
+  int rc;
+  snprintf(flight, sizeof flight, "ingest-%d-%ld", (int)getpid(), (long)time(NULL));
+  if ((rc = vg_register_open(&r, uri)) != VG_OK)
+    return fail("PostgreSQL open", rc);
+  memset(&st, 0, sizeof st);
+  g_s = 0x9e3779b97f4a7c15ull;
+  for (int b = 0; b < BENCH_INGEST_OBS / BENCH_BATCH; b++) {
+    for (int i = 0; i < BENCH_BATCH; i++) {
+      int stride = BENCH_INGEST_SITES / (BENCH_INGEST_OBS / BENCH_BATCH), gs = 141;
+      int site = (int)(((long)b * stride + (long)(rnd() % BENCH_WINDOW)) % BENCH_INGEST_SITES);
+      base_obs(&o[i], flight, b, i);
+      /* a region of its own per run: earlier runs' sites do not gate these */
+      o[i].lat = -40.0 + (getpid() % 100) * 0.6 + (site / gs) * 0.0036 + (urand() - 0.5) * 2e-4;
+      o[i].lon = 100.0 + (site % gs) * 0.0036 + (urand() - 0.5) * 2e-4;
+      o[i].cov_en[0] = 20 + 30 * urand();
+      o[i].cov_en[3] = 20 + 30 * urand();
+      o[i].cov_en[1] = o[i].cov_en[2] = (urand() - 0.5) * 10;
+    }
+    t0 = now_s();
+    if ((rc = vg_register_ingest(r, o, BENCH_BATCH, NULL, &st)) != VG_OK) {
+      vg_register_close(r);
+      return fail("PostgreSQL ingest", rc);
+    }
+    dt += now_s() - t0;
+  }
+  printf("PostgreSQL ingest: %d detections in batches of %d: %.3f s, %.0f detections/s  (%zu new sites, %zu updates)\n",
+         BENCH_INGEST_OBS, BENCH_BATCH, dt, BENCH_INGEST_OBS / dt, st.sites_new, st.sites_updated);
+  for (int q = 0; q < 2000; q++) {
+    double la = -40.0 + (getpid() % 100) * 0.6 + urand() * (142 * 0.0036 - BENCH_BOX_DEG);
+    double lo = 100.0 + urand() * (141 * 0.0036 - BENCH_BOX_DEG);
+    vg_site *v = NULL;
+    size_t n = 0;
+    t0 = now_s();
+    rc = vg_register_box(r, la, la + BENCH_BOX_DEG, lo, lo + BENCH_BOX_DEG, 0, &v, &n);
+    lat_ms[q] = (now_s() - t0) * 1e3;
+    free(v);
+    if (rc != VG_OK) {
+      vg_register_close(r);
+      return fail("PostgreSQL box", rc);
+    }
+  }
+  qsort(lat_ms, 2000, sizeof *lat_ms, cmp_d);
+  printf("PostgreSQL box (PostGIS GiST): 2000 queries of %.2f x %.2f deg over the %zu sites just made: "
+         "p50 %.3f ms, p99 %.3f ms\n", BENCH_BOX_DEG, BENCH_BOX_DEG, st.sites_new, lat_ms[1000], lat_ms[1980]);
+  vg_register_close(r);
+  return 0;
 }
 
 int main(int argc, char **argv)
@@ -285,6 +347,10 @@ int main(int argc, char **argv)
     }
   }
   status = 0;
+  if (getenv("VIGIA_PG_URI") && *getenv("VIGIA_PG_URI"))
+    status = pg_part(getenv("VIGIA_PG_URI"), o);
+  else
+    printf("PostgreSQL: set VIGIA_PG_URI (eval \"$(bash scripts/pg.sh start)\") for its figures beside these\n");
 done:
   vg_register_close(r);
   if (r)

@@ -153,6 +153,12 @@ int vg_fmv_reader_new(vg_fmv_reader **out, vg_fmv_source *src, const vg_fmv_read
     r->fmt->probesize = RD_LIVE_PROBESIZE;
     r->fmt->max_analyze_duration = RD_LIVE_ANALYZE_US;
     r->fmt->fps_probe_size = 1;
+    /* No libavformat parser: it ends a picture only at the next picture's
+     * start code, which arrives one PES later, so each frame waited one more
+     * frame interval (a second at 1 fps). Without it each PES (one access
+     * unit, as STANAG 4609 encoders write them) goes to the decoder when the
+     * demultiplexer closes it; the decoders find the picture in it. */
+    r->fmt->flags |= AVFMT_FLAG_NOPARSE | AVFMT_FLAG_NOFILLIN;
   }
   if ((e = avformat_open_input(&r->fmt, vg_fmv_source_name(src), NULL, NULL)) < 0) {
     r->fmt = NULL; /* freed by avformat_open_input on failure */

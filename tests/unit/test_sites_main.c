@@ -8,5 +8,6 @@ int main(void)
   failed += test_sites_store_run();
   failed += test_sites_pg_run();
   failed += test_sites_jobs_run();
+  failed += test_sites_live_run();
   return failed ? 1 : 0;
 }

@@ -64,5 +64,6 @@ int test_sites_fuse_run(void);
 int test_sites_store_run(void);
 int test_sites_pg_run(void);
 int test_sites_jobs_run(void);
+int test_sites_live_run(void);
 
 #endif

@@ -4,7 +4,8 @@
 # frame with its sensor pose (PNG + JSON in build/demo/frames); its footprints
 # on the ground (GeoJSON, KML) and the check of its own KLV geometry; the
 # anomaly detector on the 11 hyperspectral benchmark scenes beside published
-# figures; then the real Cheyenne ST 0601 KLV stream's summary.
+# figures; the clip through detection, geolocation and fusion into a site
+# register; then the real Cheyenne ST 0601 KLV stream's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -27,5 +28,10 @@ echo
 $V had --roc build/demo/had_roc.png "$DATA/hsi"
 $V detect "$DATA/hsi/abu-airport-1.mat" --out build/demo/airport-1 --truth "$DATA/hsi/abu-airport-1.mat"
 echo "scores, preview and detections: build/demo/airport-1/; ROC curves: build/demo/had_roc.png"
+echo
+rm -f build/demo/register.db build/demo/register.db-wal build/demo/register.db-shm
+$V exploit "$DATA/fmv/aphill_klv_10s.ts" --every 1 --db build/demo/register.db
+$V sites --db build/demo/register.db list
+echo "the site register: build/demo/register.db (vigia sites --db build/demo/register.db ...)"
 echo
 $V klv --summary "$DATA/klv/streams/cheyenne_st0601v1.klv" | cut -c1-400

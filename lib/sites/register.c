@@ -118,6 +118,8 @@ static int check_obs(const vg_obs *o)
 #define CACHE_CELL 0.01
 #define CACHE_DRIFT 0.005
 #define CACHE_HASH 4096
+/* A batch spanning at most this many cells is read in one query. */
+#define CACHE_PRELOAD_CELLS 2500
 
 typedef struct {
   vg_site *s;
@@ -339,6 +341,27 @@ int vg_register_ingest(vg_register *r, const vg_obs *obs, size_t n, const vg_fus
   cache_init(&c);
   if ((rc = r->ops->begin(r->db)) != VG_OK)
     return rc;
+  /* A batch is usually one area (a frame, a strip of a flight): read all of
+   * it in one query when it spans at most CACHE_PRELOAD_CELLS cells, rather
+   * than cell by cell as detections reach them. */
+  {
+    double la0 = INFINITY, la1 = -INFINITY, lo0 = INFINITY, lo1 = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+      double a0, a1, b0, b1, tr = obs[i].cov_en[0] + obs[i].cov_en[3];
+      if (!isfinite(obs[i].lat) || !isfinite(obs[i].lon) || !(tr >= 0) || !isfinite(tr))
+        continue; /* check_obs reports it */
+      box_of(obs[i].lat, obs[i].lon, sqrt(p.gate) * (sqrt(tr) + VG_SITES_SEARCH_SITE_SIGMA), &a0, &a1,
+             &b0, &b1);
+      la0 = a0 < la0 ? a0 : la0;
+      la1 = a1 > la1 ? a1 : la1;
+      lo0 = b0 < lo0 ? b0 : lo0;
+      lo1 = b1 > lo1 ? b1 : lo1;
+    }
+    if (la0 <= la1 && lo0 <= lo1 &&
+        (double)(cell_of(la1) - cell_of(la0) + 1) * (double)(cell_of(lo1) - cell_of(lo0) + 1) <=
+            CACHE_PRELOAD_CELLS)
+      rc = cache_cover(r, &c, la0, la1, lo0, lo1);
+  }
   for (size_t i = 0; i < n && rc == VG_OK; i++)
     rc = ingest_one(r, &c, &obs[i], &p, &st);
   /* the fused sites, once each */

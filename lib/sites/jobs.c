@@ -12,7 +12,7 @@
  * jobs_meta rather than the register's meta: the jobs table can be made
  * before the register and the register's open reads meta as its own.
  *
- * Migrations as in store_pg.c: each in its own transaction under the same
+ * Migrations through vg__pg_migrate (pg_int.h, shared with store_pg.c): each in its own transaction under the same
  * transaction-scoped advisory lock (pg_advisory_xact_lock), the version read
  * again after taking it, so workers starting at once create the table once.
  *
@@ -33,11 +33,11 @@
 
 #include <libpq-fe.h>
 
+#include "pg_int.h"
+
 #include "vigia/jobs.h"
 
 #define JOBS_SCHEMA_VERSION 1
-/* The register's migration lock (store_pg.c PG_LOCK_MIGRATE): one discipline for both. */
-#define JOBS_LOCK_MIGRATE "8532464671326732289" /* 0x7669676961000001 */
 #define JOBS_MAX_PARAMS 4
 /* Most jobs one list returns (each vg_job is about 5 KiB). */
 #define JOBS_LIST_MAX ((size_t)1 << 18)
@@ -64,30 +64,12 @@ static vg_job_state state_parse(const char *s)
 /* VG_E_DB with what was being done and PostgreSQL's message on one line. */
 static int jfail(vg_jobs *j, const PGresult *res, const char *what)
 {
-  char msg[512];
-  const char *m = res ? PQresultErrorMessage(res) : "";
-  size_t len;
-  if (!m || !*m)
-    m = PQerrorMessage(j->conn);
-  snprintf(msg, sizeof msg, "%s", m && *m ? m : "unknown error");
-  len = strlen(msg);
-  while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-    msg[--len] = 0;
-  for (size_t i = 0; i < len; i++)
-    if (msg[i] == '\n')
-      msg[i] = ' ';
-  return vg_error_set(VG_E_DB, "postgresql jobs: %s: %s", what, msg);
+  return vg__pg_fail(j->conn, res, "postgresql jobs", what);
 }
 
 static int exec_sql(vg_jobs *j, const char *sql, const char *what)
 {
-  PGresult *r = PQexec(j->conn, sql);
-  ExecStatusType st = PQresultStatus(r);
-  int rc = VG_OK;
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-    rc = jfail(j, r, what);
-  PQclear(r);
-  return rc;
+  return vg__pg_exec(j->conn, sql, "postgresql jobs", what);
 }
 
 /* ---- statements ------------------------------------------------------------------------ */
@@ -214,76 +196,15 @@ static const char *const k_migrations[JOBS_SCHEMA_VERSION] = {
     "CREATE INDEX jobs_claimable ON jobs (id) WHERE state IN ('queued', 'running');",
 };
 
-static int schema_version(vg_jobs *j, int *version)
-{
-  PGresult *r = PQexec(j->conn, "SELECT 1 FROM pg_catalog.pg_tables"
-                                " WHERE schemaname = current_schema() AND tablename = 'jobs_meta'");
-  int rc = VG_OK;
-  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-    rc = jfail(j, r, "looking for the jobs_meta table");
-    PQclear(r);
-    return rc;
-  }
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    *version = 0;
-    return VG_OK;
-  }
-  PQclear(r);
-  r = PQexec(j->conn, "SELECT value FROM jobs_meta WHERE key = 'jobs_schema_version'");
-  if (PQresultStatus(r) != PGRES_TUPLES_OK)
-    rc = jfail(j, r, "reading the jobs schema version");
-  else if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
-    rc = vg_error_set(VG_E_DB, "postgresql jobs: jobs_meta has no jobs_schema_version");
-  else
-    *version = (int)col_i64(r, 0, 0);
-  PQclear(r);
-  return rc;
-}
-
-static int migrate(vg_jobs *j)
-{
-  for (;;) {
-    int version = 0, rc;
-    char sql[160];
-    if ((rc = exec_sql(j, "BEGIN", "starting a jobs migration")) != VG_OK)
-      return rc;
-    rc = exec_sql(j, "SELECT pg_advisory_xact_lock(" JOBS_LOCK_MIGRATE ")",
-                  "waiting for the schema migration lock");
-    if (rc == VG_OK)
-      rc = schema_version(j, &version);
-    if (rc == VG_OK && (version < 0 || version > JOBS_SCHEMA_VERSION))
-      rc = vg_error_set(VG_E_UNSUPPORTED,
-                        "postgresql: jobs schema version %d is not one this vigia knows (%d)",
-                        version, JOBS_SCHEMA_VERSION);
-    if (rc == VG_OK && version == JOBS_SCHEMA_VERSION)
-      return exec_sql(j, "COMMIT", "ending the jobs schema check");
-    if (rc == VG_OK) {
-      char what[64];
-      snprintf(what, sizeof what, "migrating the jobs table to version %d", version + 1);
-      rc = exec_sql(j, k_migrations[version], what);
-    }
-    if (rc == VG_OK) {
-      snprintf(sql, sizeof sql,
-               "INSERT INTO jobs_meta (key, value) VALUES ('jobs_schema_version', %d)"
-               " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-               version + 1);
-      rc = exec_sql(j, sql, "recording the jobs schema version");
-    }
-    if (rc == VG_OK)
-      rc = exec_sql(j, "COMMIT", "committing a jobs migration");
-    if (rc != VG_OK) {
-      PQclear(PQexec(j->conn, "ROLLBACK"));
-      return rc;
-    }
-  }
-}
-
-static void notice(void *arg, const char *msg)
-{
-  (void)arg;
-  vg_log(VG_LOG_DEBUG, "jobs", "postgresql: %s", msg);
-}
+static const vg__pg_schema k_schema = {
+  .ctx = "postgresql jobs",
+  .meta_table = "jobs_meta",
+  .version_key = "jobs_schema_version",
+  .not_ours = "jobs_meta has no jobs_schema_version",
+  .steps = k_migrations,
+  .nsteps = JOBS_SCHEMA_VERSION,
+  .before_first = NULL,
+};
 
 /* ---- the API --------------------------------------------------------------------------- */
 
@@ -299,20 +220,11 @@ int vg_jobs_open(vg_jobs **out, const char *uri)
                         uri);
   if (!(j = calloc(1, sizeof *j)))
     return vg_error_set(VG_E_NOMEM, "job queue");
-  if (!(j->conn = PQconnectdb(uri))) {
+  if ((rc = vg__pg_connect(uri, "postgresql jobs", "jobs", &j->conn)) != VG_OK) {
     free(j);
-    return vg_error_set(VG_E_NOMEM, "postgresql connection");
+    return rc;
   }
-  if (PQstatus(j->conn) != CONNECTION_OK) {
-    rc = jfail(j, NULL, "connecting");
-    goto done;
-  }
-  PQsetNoticeProcessor(j->conn, notice, NULL);
-  if (PQsetClientEncoding(j->conn, "UTF8") != 0) {
-    rc = jfail(j, NULL, "setting client encoding UTF8");
-    goto done;
-  }
-  if ((rc = migrate(j)) != VG_OK)
+  if ((rc = vg__pg_migrate(j->conn, &k_schema)) != VG_OK)
     goto done;
   rc = prepare_all(j);
 done:

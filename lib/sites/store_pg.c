@@ -63,14 +63,14 @@
 
 #include <libpq-fe.h>
 
+#include "pg_int.h"
 #include "sites_int.h"
 
 /* The schema version this code writes and understands. */
 #define PG_SCHEMA_VERSION 1
-/* Advisory lock keys: "vigia" then 1 (schema migration) or 2 (writer). Their scope is the
+/* Advisory lock keys: "vigia" then 1 (schema migration: VG__PG_LOCK_MIGRATE, pg_int.h) or 2 (writer). Their scope is the
  * database, so two registers in two schemas of one database share the writer lock: they
  * only wait for each other, never see each other's data. */
-#define PG_LOCK_MIGRATE "8532464671326732289" /* 0x7669676961000001 */
 #define PG_LOCK_WRITE "8532464671326732290"   /* 0x7669676961000002 */
 #define PG_MAX_PARAMS 24
 /* Most rows one query returns into memory (libpq holds the whole result, then
@@ -94,19 +94,7 @@ typedef struct pg_store {
 /* VG_E_DB with what was being done and PostgreSQL's own message (one line). */
 static int pg_fail(pg_store *s, const PGresult *res, const char *what)
 {
-  char msg[512];
-  const char *m = res ? PQresultErrorMessage(res) : "";
-  size_t len;
-  if (!m || !*m)
-    m = PQerrorMessage(s->conn);
-  snprintf(msg, sizeof msg, "%s", m && *m ? m : "unknown error");
-  len = strlen(msg);
-  while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-    msg[--len] = 0;
-  for (size_t i = 0; i < len; i++)
-    if (msg[i] == '\n')
-      msg[i] = ' ';
-  return vg_error_set(VG_E_DB, "postgresql: %s: %s", what, msg);
+  return vg__pg_fail(s->conn, res, "postgresql", what);
 }
 
 /* ---- statements ------------------------------------------------------------------------ */
@@ -275,16 +263,10 @@ static int run(pg_store *s, int which, const params *p, const char *what, PGresu
   return VG_OK;
 }
 
-/* Plain SQL (no parameters, text results): transactions, locks, migrations. */
+/* Plain SQL (no parameters, text results): transactions, locks. */
 static int exec_sql(pg_store *s, const char *sql, const char *what)
 {
-  PGresult *r = PQexec(s->conn, sql);
-  ExecStatusType st = PQresultStatus(r);
-  int rc = VG_OK;
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-    rc = pg_fail(s, r, what);
-  PQclear(r);
-  return rc;
+  return vg__pg_exec(s->conn, sql, "postgresql", what);
 }
 
 /* ---- binary results -------------------------------------------------------------------- */
@@ -371,50 +353,13 @@ static const char *const k_migrations[PG_SCHEMA_VERSION] = {
     " PRIMARY KEY (flight, frame));",
 };
 
-/* The schema version of the register in the current schema (0: none yet). */
-static int schema_version(pg_store *s, int *version)
-{
-  PGresult *r = PQexec(s->conn, "SELECT 1 FROM pg_catalog.pg_tables"
-                                " WHERE schemaname = current_schema() AND tablename = 'meta'");
-  int rc = VG_OK;
-  char buf[32];
-  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-    rc = pg_fail(s, r, "looking for the meta table");
-    PQclear(r);
-    return rc;
-  }
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    *version = 0;
-    return VG_OK;
-  }
-  PQclear(r);
-  r = PQexec(s->conn, "SELECT value FROM meta WHERE key = 'schema_version'");
-  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-    rc = pg_fail(s, r, "reading the schema version");
-  } else if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
-    rc = vg_error_set(VG_E_DB, "postgresql: table meta has no schema_version: not a vigia register");
-  } else {
-    char *end;
-    long v;
-    col_str(r, 0, 0, buf, sizeof buf);
-    v = strtol(buf, &end, 10);
-    if (*end || end == buf || v < 0 || v > 1000000)
-      rc = vg_error_set(VG_E_DB, "postgresql: schema_version '%s' is not a version", buf);
-    else
-      *version = (int)v;
-  }
-  PQclear(r);
-  return rc;
-}
-
 /* PostGIS must be in the database; creates it when allowed (needs a superuser). */
-static int ensure_postgis(pg_store *s)
+static int ensure_postgis(PGconn *c)
 {
-  PGresult *r = PQexec(s->conn, "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'postgis'");
+  PGresult *r = PQexec(c, "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'postgis'");
   int have, rc;
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-    rc = pg_fail(s, r, "looking for the postgis extension");
+    rc = vg__pg_fail(c, r, "postgresql", "looking for the postgis extension");
     PQclear(r);
     return rc;
   }
@@ -422,50 +367,19 @@ static int ensure_postgis(pg_store *s)
   PQclear(r);
   if (have)
     return VG_OK;
-  rc = exec_sql(s, "CREATE EXTENSION IF NOT EXISTS postgis",
-                "the register needs PostGIS (CREATE EXTENSION postgis, as a superuser)");
-  return rc;
+  return vg__pg_exec(c, "CREATE EXTENSION IF NOT EXISTS postgis", "postgresql",
+                     "the register needs PostGIS (CREATE EXTENSION postgis, as a superuser)");
 }
 
-static int migrate(pg_store *s)
-{
-  for (;;) {
-    int version = 0, rc;
-    char sql[160];
-    if ((rc = exec_sql(s, "BEGIN", "starting a schema migration")) != VG_OK)
-      return rc;
-    rc = exec_sql(s, "SELECT pg_advisory_xact_lock(" PG_LOCK_MIGRATE ")",
-                  "waiting for the schema migration lock");
-    if (rc == VG_OK)
-      rc = schema_version(s, &version);
-    if (rc == VG_OK && version > PG_SCHEMA_VERSION)
-      rc = vg_error_set(VG_E_UNSUPPORTED,
-                        "postgresql: register schema version %d is newer than this vigia's (%d)",
-                        version, PG_SCHEMA_VERSION);
-    if (rc == VG_OK && version == PG_SCHEMA_VERSION)
-      return exec_sql(s, "COMMIT", "ending the schema check");
-    if (rc == VG_OK && version == 0)
-      rc = ensure_postgis(s);
-    if (rc == VG_OK) {
-      char what[64];
-      snprintf(what, sizeof what, "migrating the schema to version %d", version + 1);
-      rc = exec_sql(s, k_migrations[version], what);
-    }
-    if (rc == VG_OK) {
-      snprintf(sql, sizeof sql,
-               "INSERT INTO meta (key, value) VALUES ('schema_version', %d)"
-               " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-               version + 1);
-      rc = exec_sql(s, sql, "recording the schema version");
-    }
-    if (rc == VG_OK)
-      rc = exec_sql(s, "COMMIT", "committing a schema migration");
-    if (rc != VG_OK) {
-      PQclear(PQexec(s->conn, "ROLLBACK"));
-      return rc;
-    }
-  }
-}
+static const vg__pg_schema k_schema = {
+  .ctx = "postgresql",
+  .meta_table = "meta",
+  .version_key = "schema_version",
+  .not_ours = "table meta has no schema_version: not a vigia register",
+  .steps = k_migrations,
+  .nsteps = PG_SCHEMA_VERSION,
+  .before_first = ensure_postgis,
+};
 
 /* ---- the primitives -------------------------------------------------------------------- */
 
@@ -835,13 +749,6 @@ static const vg__store_ops k_pg_ops = {
     .close = pg_close,
 };
 
-/* Server notices (e.g. "extension already exists") go to the debug log, not stderr. */
-static void pg_notice(void *arg, const char *msg)
-{
-  (void)arg;
-  vg_log(VG_LOG_DEBUG, "sites", "postgresql: %s", msg);
-}
-
 int vg__store_pg_open(const char *uri, void **db, const vg__store_ops **ops)
 {
   pg_store *s;
@@ -849,25 +756,12 @@ int vg__store_pg_open(const char *uri, void **db, const vg__store_ops **ops)
   s = calloc(1, sizeof *s);
   if (!s)
     return vg_error_set(VG_E_NOMEM, "postgresql store");
-  s->conn = PQconnectdb(uri);
-  if (!s->conn) {
+  if ((rc = vg__pg_connect(uri, "postgresql", "sites", &s->conn)) != VG_OK) {
     free(s);
-    return vg_error_set(VG_E_NOMEM, "postgresql connection");
+    return rc;
   }
-  /* The URI may hold a password: the message names only host and database. */
-  if (PQstatus(s->conn) != CONNECTION_OK) {
-    rc = pg_fail(s, NULL, "connecting");
-    goto done;
-  }
-  PQsetNoticeProcessor(s->conn, pg_notice, NULL);
-  if (PQsetClientEncoding(s->conn, "UTF8") != 0) {
-    rc = pg_fail(s, NULL, "setting client encoding UTF8");
-    goto done;
-  }
-  if ((rc = migrate(s)) != VG_OK)
-    goto done;
-  rc = prepare_all(s);
-done:
+  if ((rc = vg__pg_migrate(s->conn, &k_schema)) == VG_OK)
+    rc = prepare_all(s);
   if (rc != VG_OK) {
     pg_close(s);
     return rc;

@@ -216,7 +216,7 @@ static long cache_find(const batch_cache *c, const vg_site *s)
   return -1;
 }
 
-static int cache_add(batch_cache *c, const vg_site *s, int dirty)
+static int cache_add(batch_cache *c, const vg_site *s)
 {
   uint32_t h;
   if (cache_find(c, s) >= 0)
@@ -239,7 +239,7 @@ static int cache_add(batch_cache *c, const vg_site *s, int dirty)
   }
   h = cell_hash(cell_of(s->lat), cell_of(s->lon));
   c->s[c->n] = *s;
-  c->dirty[c->n] = (uint8_t)dirty;
+  c->dirty[c->n] = 0;
   c->next[c->n] = c->head[h];
   c->head[h] = (int32_t)c->n;
   c->n++;
@@ -263,7 +263,7 @@ static int cache_cover(vg_register *r, batch_cache *c, double la0, double la1, d
                               (b1 + 1) * CACHE_CELL, 0, &got, &n)) != VG_OK)
     return rc;
   for (size_t i = 0; i < n && rc == VG_OK; i++)
-    rc = cache_add(c, &got[i], 0);
+    rc = cache_add(c, &got[i]);
   free(got);
   for (long a = a0; a <= a1 && rc == VG_OK; a++)
     for (long b = b0; b <= b1 && rc == VG_OK; b++)
@@ -318,7 +318,7 @@ static int ingest_one(vg_register *r, batch_cache *c, const vg_obs *o, const vg_
     vg_fuse_init(&ns, o, p);
     if ((rc = ops->site_insert(r->db, &ns)) != VG_OK)
       return rc;
-    if ((rc = cache_add(c, &ns, 0)) != VG_OK)
+    if ((rc = cache_add(c, &ns)) != VG_OK)
       return rc;
     site_id = ns.id;
     st->sites_new++;

@@ -271,8 +271,111 @@ static int cache_cover(vg_register *r, batch_cache *c, double la0, double la1, d
   return rc;
 }
 
-static int ingest_one(vg_register *r, batch_cache *c, const vg_obs *o, const vg_fuse_params *p,
-                      vg_ingest_stats *st)
+/*
+ * Observation keys known to be new. A batch is mostly one frame's detections
+ * (or a few frames', by a few detectors): the store is asked once per
+ * (flight, frame, detector) group whether it holds any of its observations;
+ * when it holds none, a detection of the group is new unless the batch has
+ * already used its seq, and the store is spared a lookup per detection.
+ */
+typedef struct {
+  int32_t *group;   /* per observation: its group when the store has none of it, else -1 */
+  uint64_t *seqs;   /* open-addressing set of (group + 1) << 32 | seq used (0 empty) */
+  size_t cap;       /* of seqs: a power of two >= 2 n */
+} fresh_keys;
+
+static uint64_t key_hash(const vg_obs *o)
+{
+  uint64_t h = 1469598103934665603ull;
+  size_t nf = strnlen(o->flight, sizeof o->flight), nd = strnlen(o->detector, sizeof o->detector);
+  for (size_t i = 0; i < nf; i++)
+    h = (h ^ (uint8_t)o->flight[i]) * 1099511628211ull;
+  h = (h ^ 0xff) * 1099511628211ull;
+  for (size_t i = 0; i < nd; i++)
+    h = (h ^ (uint8_t)o->detector[i]) * 1099511628211ull;
+  return (h ^ (uint64_t)o->frame) * 0x9E3779B97F4A7C15ull;
+}
+
+static int same_group(const vg_obs *a, const vg_obs *b)
+{
+  return a->frame == b->frame && strncmp(a->flight, b->flight, sizeof a->flight) == 0 &&
+         strncmp(a->detector, b->detector, sizeof a->detector) == 0;
+}
+
+static void fresh_free(fresh_keys *f)
+{
+  free(f->group);
+  free(f->seqs);
+  memset(f, 0, sizeof *f);
+}
+
+/* Groups the batch and asks the store about each group once. */
+static int fresh_build(vg_register *r, const vg_obs *obs, size_t n, fresh_keys *f)
+{
+  int32_t *slot = NULL, *rep = NULL, *empty = NULL;
+  size_t cap = 16, ng = 0;
+  int rc = VG_OK;
+  memset(f, 0, sizeof *f);
+  if (!n || !r->ops->obs_group_empty || n > INT32_MAX / 4)
+    return VG_OK; /* no hints: every observation is looked up */
+  while (cap < 2 * n)
+    cap *= 2;
+  f->group = malloc(n * sizeof *f->group);
+  f->seqs = calloc(cap, sizeof *f->seqs);
+  slot = malloc(cap * sizeof *slot);
+  rep = malloc(n * sizeof *rep);
+  empty = malloc(n * sizeof *empty);
+  if (!f->group || !f->seqs || !slot || !rep || !empty) {
+    rc = vg_error_set(VG_E_NOMEM, "ingest keys of %zu observations", n);
+    goto out;
+  }
+  f->cap = cap;
+  memset(slot, 0xff, cap * sizeof *slot);
+  for (size_t i = 0; i < n; i++) {
+    size_t k = (size_t)(key_hash(&obs[i]) >> 20) & (cap - 1);
+    while (slot[k] >= 0 && !same_group(&obs[rep[slot[k]]], &obs[i]))
+      k = (k + 1) & (cap - 1);
+    if (slot[k] < 0) {
+      rep[ng] = (int32_t)i;
+      slot[k] = (int32_t)ng++;
+    }
+    f->group[i] = slot[k];
+  }
+  for (size_t g = 0; g < ng && rc == VG_OK; g++) {
+    int e = 0;
+    rc = r->ops->obs_group_empty(r->db, &obs[rep[g]], &e);
+    empty[g] = e;
+  }
+  for (size_t i = 0; i < n && rc == VG_OK; i++)
+    if (!empty[f->group[i]])
+      f->group[i] = -1;
+out:
+  free(slot);
+  free(rep);
+  free(empty);
+  if (rc != VG_OK)
+    fresh_free(f);
+  return rc;
+}
+
+/* 1 when observation i is known new (its first use of its key in the batch). */
+static int fresh_take(fresh_keys *f, size_t i, int seq)
+{
+  uint64_t key;
+  size_t k;
+  if (!f->group || f->group[i] < 0)
+    return 0;
+  key = ((uint64_t)(f->group[i] + 1) << 32) | (uint32_t)seq;
+  for (k = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (f->cap - 1); f->seqs[k];
+       k = (k + 1) & (f->cap - 1))
+    if (f->seqs[k] == key)
+      return 0; /* a duplicate within the batch: the store finds the first one */
+  f->seqs[k] = key;
+  return 1;
+}
+
+static int ingest_one(vg_register *r, batch_cache *c, const vg_obs *o, int fresh,
+                      const vg_fuse_params *p, vg_ingest_stats *st)
 {
   const vg__store_ops *ops = r->ops;
   int64_t obs_id, site_id;
@@ -282,7 +385,7 @@ static int ingest_one(vg_register *r, batch_cache *c, const vg_obs *o, const vg_
 
   if ((rc = check_obs(o)) != VG_OK)
     return rc;
-  if ((rc = ops->obs_insert(r->db, o, &obs_id, &inserted)) != VG_OK)
+  if ((rc = ops->obs_insert(r->db, o, fresh, &obs_id, &inserted)) != VG_OK)
     return rc;
   if (!inserted) {
     st->obs_dup++;
@@ -332,6 +435,7 @@ int vg_register_ingest(vg_register *r, const vg_obs *obs, size_t n, const vg_fus
   vg_fuse_params p;
   vg_ingest_stats st;
   batch_cache c;
+  fresh_keys fk;
   int rc;
   if (p_in)
     p = *p_in;
@@ -362,8 +466,13 @@ int vg_register_ingest(vg_register *r, const vg_obs *obs, size_t n, const vg_fus
             CACHE_PRELOAD_CELLS)
       rc = cache_cover(r, &c, la0, la1, lo0, lo1);
   }
+  if (rc == VG_OK)
+    rc = fresh_build(r, obs, n, &fk);
+  else
+    memset(&fk, 0, sizeof fk);
   for (size_t i = 0; i < n && rc == VG_OK; i++)
-    rc = ingest_one(r, &c, &obs[i], &p, &st);
+    rc = ingest_one(r, &c, &obs[i], fresh_take(&fk, i, obs[i].seq), &p, &st);
+  fresh_free(&fk);
   /* the fused sites, once each */
   for (size_t i = 0; i < c.n && rc == VG_OK; i++)
     if (c.dirty[i])

@@ -21,9 +21,17 @@ typedef struct vg__store_ops {
   /*
    * Inserts the observation (with its chip) unless one with the same
    * (flight, frame, detector, seq) exists: *inserted 1 and *obs_id set, or
-   * *inserted 0 (and *obs_id of the existing one).
+   * *inserted 0 (and *obs_id of the existing one). @p fresh 1 is the
+   * caller's guarantee that no observation has this key (obs_group_empty said
+   * so of its group in this transaction, and the batch has not used its seq):
+   * the store may skip looking it up.
    */
-  int (*obs_insert)(void *db, const vg_obs *o, int64_t *obs_id, int *inserted);
+  int (*obs_insert)(void *db, const vg_obs *o, int fresh, int64_t *obs_id, int *inserted);
+  /*
+   * *empty 1 when no observation has this (flight, frame, detector), whatever
+   * its seq. Optional (NULL): a store without it gets no fresh hints.
+   */
+  int (*obs_group_empty)(void *db, const vg_obs *o, int *empty);
   /* Links an observation to the site it was fused into. */
   int (*obs_assign)(void *db, int64_t obs_id, int64_t site_id);
   /*

@@ -424,12 +424,14 @@ static void obs_params(params *p, const vg_obs *o)
   p_i32(p, o->seq);
 }
 
-static int pg_obs_insert(void *db, const vg_obs *o, int64_t *obs_id, int *inserted)
+/* @p fresh is not needed: ON CONFLICT checks the key in the same round trip. */
+static int pg_obs_insert(void *db, const vg_obs *o, int fresh, int64_t *obs_id, int *inserted)
 {
   pg_store *s = db;
   params p = {0};
   PGresult *r = NULL;
   int rc;
+  (void)fresh;
   obs_params(&p, o);
   p_i32(&p, (int32_t)o->kind);
   p_i64(&p, o->time_us);

@@ -125,6 +125,7 @@ enum {
   ST_ROLLBACK,
   ST_OBS_INSERT,
   ST_OBS_FIND,
+  ST_OBS_GROUP,
   ST_OBS_NEXT_ID,
   ST_OBS_ASSIGN,
   ST_BOX,
@@ -151,6 +152,7 @@ static const char *const k_sql[ST__COUNT] = {
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
   [ST_OBS_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM obs",
   [ST_OBS_FIND] = "SELECT id FROM obs WHERE flight = ?1 AND frame = ?2 AND detector = ?3 AND seq = ?4",
+  [ST_OBS_GROUP] = "SELECT 1 FROM obs WHERE flight = ?1 AND frame = ?2 AND detector = ?3 LIMIT 1",
   [ST_OBS_ASSIGN] = "UPDATE obs SET site_id = ?2 WHERE id = ?1",
   /* CROSS JOIN keeps the R*Tree as the outer loop (the planner would otherwise walk sites
    * in id order for the ORDER BY and probe the R*Tree per row); the second pair of
@@ -192,6 +194,7 @@ typedef struct store {
   vg_obs pend;     /* a new observation waiting for its site (see obs_write); chip borrowed */
   int64_t pend_id;
   int has_pend;
+  int64_t next_id; /* the next observation id in this transaction, 0 until read */
 } store;
 
 /* VG_E_DB with SQLite's own message and what was being done. */
@@ -250,6 +253,7 @@ static int sq_begin(void *h)
 {
   store *s = h;
   sqlite3_stmt *q = stmt(s, ST_BEGIN);
+  s->next_id = 0;
   return q ? run_done(s, q, "BEGIN IMMEDIATE (another writer may hold the register)") : VG_E_DB;
 }
 
@@ -260,6 +264,7 @@ static int sq_commit(void *h)
   store *s = h;
   sqlite3_stmt *q;
   int rc = flush(s);
+  s->next_id = 0;
   if (rc != VG_OK)
     return rc;
   q = stmt(s, ST_COMMIT);
@@ -271,6 +276,7 @@ static void sq_rollback(void *h)
   store *s = h;
   sqlite3_stmt *q;
   s->has_pend = 0;
+  s->next_id = 0;
   if (sqlite3_get_autocommit(s->db))
     return; /* SQLite already rolled back (e.g. after SQLITE_FULL), or nothing began */
   if ((q = stmt(s, ST_ROLLBACK)) != NULL)
@@ -279,13 +285,23 @@ static void sq_rollback(void *h)
 
 /* ---- observations ------------------------------------------------------------------------ */
 
+/* Binds the key (flight, frame, detector[, seq]) as ?1..?3[4]. */
+static void bind_key(sqlite3_stmt *q, const vg_obs *o, int with_seq)
+{
+  bind_name(q, 1, o->flight, sizeof o->flight);
+  sqlite3_bind_int64(q, 2, o->frame);
+  bind_name(q, 3, o->detector, sizeof o->detector);
+  if (with_seq)
+    sqlite3_bind_int(q, 4, o->seq);
+}
+
 /*
- * A new observation is written once, with its site: obs_insert looks its key up and, when it
- * is new, keeps it pending with the id it will get (max(id) + 1, as INTEGER PRIMARY KEY would
- * give); obs_assign then inserts it with site_id set. That saves an UPDATE of every new row
- * and of the obs_site index per detection. Every other primitive that reads observations or
- * ends the transaction writes a pending one first (without a site), so none is ever lost;
- * rollback drops it with the rest.
+ * A new observation is written once, with its site: obs_insert looks its key up (unless the
+ * caller knows it is fresh) and, when it is new, keeps it pending with the id it will get
+ * (max(id) + 1, as INTEGER PRIMARY KEY would give); obs_assign then inserts it with site_id
+ * set. That saves an UPDATE of every new row and of the obs_site index per detection. Every
+ * other primitive that reads observations or ends the transaction writes a pending one first
+ * (without a site), so none is ever lost; rollback drops it with the rest.
  */
 static int obs_write(store *s, int64_t site_id)
 {
@@ -295,10 +311,7 @@ static int obs_write(store *s, int64_t site_id)
   s->has_pend = 0;
   if (!q)
     return VG_E_DB;
-  bind_name(q, 1, o->flight, sizeof o->flight);
-  sqlite3_bind_int64(q, 2, o->frame);
-  bind_name(q, 3, o->detector, sizeof o->detector);
-  sqlite3_bind_int(q, 4, o->seq);
+  bind_key(q, o, 1);
   sqlite3_bind_int(q, 5, (int)o->kind);
   sqlite3_bind_int64(q, 6, o->time_us);
   sqlite3_bind_double(q, 7, o->lat);
@@ -332,45 +345,69 @@ static int flush(store *s)
   return s->has_pend ? obs_write(s, 0) : VG_OK;
 }
 
-static int sq_obs_insert(void *h, const vg_obs *o, int64_t *obs_id, int *inserted)
+static int sq_obs_insert(void *h, const vg_obs *o, int fresh, int64_t *obs_id, int *inserted)
 {
   store *s = h;
   sqlite3_stmt *q;
   int rc;
   if ((rc = flush(s)) != VG_OK)
     return rc;
-  if (!(q = stmt(s, ST_OBS_FIND)))
-    return VG_E_DB;
-  bind_name(q, 1, o->flight, sizeof o->flight);
-  sqlite3_bind_int64(q, 2, o->frame);
-  bind_name(q, 3, o->detector, sizeof o->detector);
-  sqlite3_bind_int(q, 4, o->seq);
-  rc = sqlite3_step(q);
-  if (rc == SQLITE_ROW) {
-    *obs_id = sqlite3_column_int64(q, 0);
-    *inserted = 0;
+  if (!fresh) {
+    if (!(q = stmt(s, ST_OBS_FIND)))
+      return VG_E_DB;
+    bind_key(q, o, 1);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+      *obs_id = sqlite3_column_int64(q, 0);
+      *inserted = 0;
+      sqlite3_reset(q);
+      return VG_OK;
+    }
+    if (rc != SQLITE_DONE) {
+      rc = db_err(s, "looking an observation up");
+      sqlite3_reset(q);
+      return rc;
+    }
     sqlite3_reset(q);
-    return VG_OK;
   }
-  if (rc != SQLITE_DONE) {
-    rc = db_err(s, "looking an observation up");
+  /* Inside the write transaction nobody else inserts: max(id) + 1 is read once. */
+  if (!s->next_id) {
+    if (!(q = stmt(s, ST_OBS_NEXT_ID)))
+      return VG_E_DB;
+    if (sqlite3_step(q) != SQLITE_ROW) {
+      rc = db_err(s, "reading the next observation id");
+      sqlite3_reset(q);
+      return rc;
+    }
+    s->next_id = sqlite3_column_int64(q, 0);
     sqlite3_reset(q);
-    return rc;
   }
-  sqlite3_reset(q);
-  if (!(q = stmt(s, ST_OBS_NEXT_ID)))
-    return VG_E_DB;
-  if (sqlite3_step(q) != SQLITE_ROW) {
-    rc = db_err(s, "reading the next observation id");
-    sqlite3_reset(q);
-    return rc;
-  }
-  s->pend_id = sqlite3_column_int64(q, 0);
-  sqlite3_reset(q);
+  s->pend_id = s->next_id++;
   s->pend = *o;
   s->has_pend = 1;
   *obs_id = s->pend_id;
   *inserted = 1;
+  return VG_OK;
+}
+
+static int sq_obs_group_empty(void *h, const vg_obs *o, int *empty)
+{
+  store *s = h;
+  sqlite3_stmt *q;
+  int rc;
+  if ((rc = flush(s)) != VG_OK)
+    return rc;
+  if (!(q = stmt(s, ST_OBS_GROUP)))
+    return VG_E_DB;
+  bind_key(q, o, 0);
+  rc = sqlite3_step(q);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    rc = db_err(s, "looking a frame's observations up");
+    sqlite3_reset(q);
+    return rc;
+  }
+  *empty = rc == SQLITE_DONE;
+  sqlite3_reset(q);
   return VG_OK;
 }
 
@@ -713,9 +750,22 @@ static void sq_close(void *h)
 }
 
 static const vg__store_ops k_ops = {
-  "sqlite",        sq_begin,      sq_commit,     sq_rollback,    sq_obs_insert,
-  sq_obs_assign,   sq_sites_box,  sq_site_get,   sq_site_insert, sq_site_update,
-  sq_pass_mark,    sq_site_seen_in, sq_history,  sq_counts,      sq_close,
+  .kind = "sqlite",
+  .begin = sq_begin,
+  .commit = sq_commit,
+  .rollback = sq_rollback,
+  .obs_insert = sq_obs_insert,
+  .obs_group_empty = sq_obs_group_empty,
+  .obs_assign = sq_obs_assign,
+  .sites_box = sq_sites_box,
+  .site_get = sq_site_get,
+  .site_insert = sq_site_insert,
+  .site_update = sq_site_update,
+  .pass_mark = sq_pass_mark,
+  .site_seen_in = sq_site_seen_in,
+  .history = sq_history,
+  .counts = sq_counts,
+  .close = sq_close,
 };
 
 /* One integer from a one-row query (PRAGMA or SELECT); *found 0 when it returns no row. */

@@ -440,6 +440,29 @@ static void test_reingest(void **state)
   ingest_ok(c, o, 2, &st);
   assert_int_equal(st.obs_new, 1);
   assert_int_equal(st.obs_dup, 1);
+  /* Keys in groups (flight, frame, detector) the register has never seen, where the store
+   * may skip its lookups: a duplicate inside the batch, the same frame and seq under another
+   * detector (a different key), and a group the register already holds another seq of. */
+  memset(&st, 0, sizeof st);
+  o[0] = mk_obs(c, "a", 50, 3, VG_EVID_THERMAL, 0, 0, 25, 36);
+  o[1] = mk_obs(c, "a", 50, 4, VG_EVID_THERMAL, 0, 1, 25, 36);
+  o[2] = o[0];
+  o[3] = mk_obs(c, "a", 50, 3, VG_EVID_SPECTRAL, 0, 2, 25, 36);
+  o[4] = mk_obs(c, "a", 0, 77, VG_EVID_THERMAL, 0, 3, 25, 36);
+  o[5] = o[4];
+  o[6] = o[1];
+  ingest_ok(c, o, 7, &st);
+  assert_int_equal(st.obs_new, 4);
+  assert_int_equal(st.obs_dup, 3);
+  counts_delta(c, &ds, &dobs);
+  assert_int_equal(dobs, 20 + 1 + 4);
+  /* and all of them again: nothing new */
+  memset(&st, 0, sizeof st);
+  ingest_ok(c, o, 7, &st);
+  assert_int_equal(st.obs_new, 0);
+  assert_int_equal(st.obs_dup, 7);
+  counts_delta(c, &ds, &dobs);
+  assert_int_equal(dobs, 20 + 1 + 4);
   free(a);
   free(b);
 }

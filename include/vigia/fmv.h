@@ -388,6 +388,40 @@ int vg_fmv_probe_to_json(vg_jw *w, const vg_fmv_probe *p, const char *name);
 /** @return nonzero when the first bytes look like a transport stream (188/192/204). */
 int vg_fmv_looks_like_ts(const uint8_t *buf, size_t len);
 
+/* ---- writing (lib/fmv/writer.c): STANAG 4609 transport streams ------------------------ */
+
+/*
+ * An MPEG-2 TS with one video stream encoded by libavcodec and one KLV
+ * metadata stream (the simulator's output, test fixtures). Deterministic: the
+ * same frames and KLV give the same bytes (bit-exact encoder and muxer flags,
+ * one encoder thread, no wall-clock anywhere).
+ */
+typedef struct vg_fmv_writer vg_fmv_writer;
+
+typedef struct vg_fmv_writer_opts {
+  int version;       /**< VG_FMV_WRITER_OPTS_VERSION */
+  int width, height; /**< even */
+  int fps_num, fps_den; /**< frame rate (default 30/1) */
+  const char *codec; /**< libavcodec encoder name: "mpeg2video" (default), "libx264", ... */
+  int64_t bitrate;   /**< bits/s; 0: constant quality (qscale 4 for MPEG-2) */
+  int gop;           /**< frames per group of pictures (0: one second) */
+  int klv_sync;      /**< 1: synchronous metadata (stream type 0x15, AU cells); 0: asynchronous KLVA (0x06) */
+} vg_fmv_writer_opts;
+#define VG_FMV_WRITER_OPTS_VERSION 1
+#define VG_FMV_WRITER_OPTS_INIT {VG_FMV_WRITER_OPTS_VERSION, 0, 0, 30, 1, NULL, 0, 0, 0}
+
+/** Creates @p path (a file; "-" is not accepted). @p *out belongs to the caller (vg_fmv_writer_close). */
+int vg_fmv_writer_open(vg_fmv_writer **out, const char *path, const vg_fmv_writer_opts *o);
+/**
+ * Appends frame number n (0, 1, ...: PTS = n / fps) from RGB24 pixels
+ * (@p stride bytes per row), with @p klv_len bytes of KLV (one or more whole
+ * packets, may be 0) stamped with the frame's PTS.
+ */
+int vg_fmv_writer_frame(vg_fmv_writer *w, const uint8_t *rgb, size_t stride, const uint8_t *klv,
+                        size_t klv_len);
+/** Flushes the encoder, writes the trailer and frees @p w (also on error); NULL is a no-op. */
+int vg_fmv_writer_close(vg_fmv_writer *w);
+
 #ifdef __cplusplus
 }
 #endif

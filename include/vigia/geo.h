@@ -277,6 +277,8 @@ int vg_geo_locate(const vg_geo_view *view, const vg_geo_ground *g, const vg_geo_
  * is returned.
  */
 double vg_geo_ce90(const double cov[4]);
+/** The same at probability @p p in (0, 1) (CE50: p = 0.5); NAN for p outside. */
+double vg_geo_ce(const double cov[4], double p);
 /** 1.6449 sigma. */
 double vg_geo_le90(double sigma);
 

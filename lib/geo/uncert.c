@@ -45,10 +45,26 @@ static double p_within(double r, double l1, double l2)
   return 4.0 * sum * h / (2.0 * M_PI * sqrt(l1 * l2));
 }
 
-double vg_geo_ce90(const double cov[4])
+/* Inverse of the standard normal's two-sided tail: z with P(|x| <= z) = p (bisection). */
+static double z_two_sided(double p)
+{
+  double lo = 0, hi = 40;
+  for (int i = 0; i < 200 && hi - lo > 1e-15 * hi; i++) {
+    double m = 0.5 * (lo + hi);
+    if (erf(m * 0.70710678118654752440) < p)
+      lo = m;
+    else
+      hi = m;
+  }
+  return 0.5 * (lo + hi);
+}
+
+double vg_geo_ce(const double cov[4], double p)
 {
   double a = cov[0], b = 0.5 * (cov[1] + cov[2]), d = cov[3];
-  double tr = a + d, det = a * d - b * b, disc, l1, l2, lo, hi;
+  double tr = a + d, det = a * d - b * b, disc, l1, l2, lo, hi, z1;
+  if (!(p > 0 && p < 1))
+    return NAN;
   if (!isfinite(tr) || !isfinite(det))
     return INFINITY;
   disc = sqrt(fmax(0.0, 0.25 * tr * tr - det));
@@ -56,19 +72,25 @@ double vg_geo_ce90(const double cov[4])
   l2 = 0.5 * tr - disc;
   if (!(l1 > 0))
     return 0.0;
+  z1 = z_two_sided(p);
   /* Very elongated: the short axis no longer matters (relative effect ~k^2). */
   if (l2 < 1e-4 * l1)
-    return vg_geo_le90(sqrt(l1));
-  lo = 1.6448536 * sqrt(l1) * 0.999; /* 1-D limit */
-  hi = 2.1459660 * sqrt(l1) * 1.001; /* circular limit */
+    return z1 * sqrt(l1);
+  lo = z1 * sqrt(l1) * 0.999;                  /* 1-D limit */
+  hi = sqrt(-2.0 * log1p(-p)) * sqrt(l1) * 1.001; /* circular limit (Rayleigh) */
   for (int i = 0; i < 60 && hi - lo > 1e-9 * hi; i++) {
     double m = 0.5 * (lo + hi);
-    if (p_within(m, l1, l2) < 0.9)
+    if (p_within(m, l1, l2) < p)
       lo = m;
     else
       hi = m;
   }
   return 0.5 * (lo + hi);
+}
+
+double vg_geo_ce90(const double cov[4])
+{
+  return vg_geo_ce(cov, 0.9);
 }
 
 /* The view moved by one sigma of input k (sign +1 / -1). @return 0 when the

@@ -1378,17 +1378,22 @@ static double p_disc(double r, double s1, double s2)
   return sum * h / 3;
 }
 
-static double my_ce90(double s1, double s2)
+static double my_ce(double s1, double s2, double p)
 {
   double lo = 0, hi = 3 * fmax(s1, s2);
   for (int i = 0; i < 80; i++) {
     double m = 0.5 * (lo + hi);
-    if (p_disc(m, s1, s2) < 0.9)
+    if (p_disc(m, s1, s2) < p)
       lo = m;
     else
       hi = m;
   }
   return 0.5 * (lo + hi);
+}
+
+static double my_ce90(double s1, double s2)
+{
+  return my_ce(s1, s2, 0.9);
 }
 
 static void uncert_ce90_le90(void **st)
@@ -1428,6 +1433,18 @@ static void uncert_ce90_le90(void **st)
     assert_true(fabs(p_disc(sqrt(-2.0 * log(0.1)), 1, 1) - 0.9) < 1e-9); /* the integral itself */
     if (fabs(vg_geo_ce90(c) / want - 1) > 1e-4 || fabs(vg_geo_ce90(r) / want - 1) > 1e-4)
       fail_msg("CE90 of (10, 4): %.6f, rotated %.6f, expected %.6f", vg_geo_ce90(c), vg_geo_ce90(r), want);
+  }
+  /* other probabilities: CE50 circular sqrt(-2 ln 0.5) = 1.1774 sigma, 1-D 0.6745 sigma, an
+   * ellipse by the independent integral; p outside (0, 1) is NAN */
+  {
+    double c[4] = {sig * sig, 0, 0, sig * sig}, c1[4] = {sig * sig, 0, 0, 0};
+    double e[4] = {100, 0, 0, 16};
+    assert_true(fabs(vg_geo_ce(c, 0.5) / (1.1774100225 * sig) - 1) < 1e-6);
+    assert_true(fabs(vg_geo_ce(c1, 0.5) / (0.6744897502 * sig) - 1) < 1e-6);
+    assert_true(fabs(vg_geo_ce(e, 0.5) / my_ce(10, 4, 0.5) - 1) < 1e-4);
+    assert_true(fabs(vg_geo_ce(e, 0.99) / my_ce(10, 4, 0.99) - 1) < 1e-4);
+    assert_true(vg_geo_ce(e, 0.9) == vg_geo_ce90(e));
+    assert_true(isnan(vg_geo_ce(e, 0)) && isnan(vg_geo_ce(e, 1)));
   }
 }
 

@@ -5,6 +5,16 @@
  * as log-odds that grows with evidence and agreement between detector kinds
  * and shrinks when a pass covered the site without a detection.
  *
+ * Evidence is counted per pass, not per frame: the frames of one flight (a
+ * video pass) show the same object under the same light to the same
+ * detectors, so they are not independent. A site remembers the flight whose
+ * evidence last reached it (vg_site.flight and its per-pass state): each
+ * evidence kind adds its likelihood ratio once per flight, a flight that
+ * covers the site without any detection adds one miss (taken back if a later
+ * frame of that flight detects it), and detectors looking at the same image
+ * (same flight and frame) fuse its position once, since they share its
+ * georeferencing error (lib/sites/fuse.c, docs/decisions/0005).
+ *
  * Two stores behind one API: SQLite (a file path; the embedded default: WAL,
  * versioned migrations, R*Tree index) and PostgreSQL + PostGIS
  * ("postgresql://..." URIs). Ingest is idempotent: an observation is keyed by
@@ -85,6 +95,13 @@ typedef struct vg_site {
   int64_t nobs, nmiss;      /**< observations fused, passes that missed it */
   uint32_t kinds;           /**< bit (1u << vg_evidence) per kind seen */
   char note[VG_SITES_NOTE_MAX + 1];
+  /* Per-pass state (the evidence of one flight counts once; see fuse.c). Two
+   * flights fused into one site at the same time (two workers) switch it back
+   * and forth: the cost is at most evidence counted again, never lost. */
+  char flight[VG_SITES_NAME_MAX + 1]; /**< the flight whose evidence last reached the site ("" none) */
+  int64_t frame;            /**< frame of that flight whose position was last fused (VG_FUSE_NO_FRAME: none) */
+  uint32_t flight_kinds;    /**< bit (1u << vg_evidence) per kind already counted for that flight */
+  int flight_missed;        /**< 1 when that flight already counted a miss (no detection yet) */
 } vg_site;
 
 /* ---- fusion (pure; lib/sites/fuse.c) ---------------------------------------------------- */
@@ -100,9 +117,13 @@ typedef struct vg_fuse_params {
   double inactive;          /**< log-odds below which it becomes inactive */
   double lo_min, lo_max;    /**< clamps */
   double floor_m;           /**< smallest position sigma kept (m): fusion never claims better */
+  double repeat;            /**< share of hit[kind] a kind adds when an earlier flight already showed it here */
 } vg_fuse_params;
 
 void vg_fuse_params_default(vg_fuse_params *p);
+
+/** vg_site.frame of a site whose current flight has fused no position yet. */
+#define VG_FUSE_NO_FRAME INT64_MIN
 
 /** East/north offset (m) of (lat, lon) from (lat0, lon0) on the local tangent plane. */
 void vg_fuse_en(double lat0, double lon0, double lat, double lon, double en[2]);
@@ -111,16 +132,33 @@ void vg_fuse_en(double lat0, double lon0, double lat, double lon, double en[2]);
  * @return VG_OK and *d2, or VG_E_RANGE when S is not positive definite.
  */
 int vg_fuse_distance(const vg_site *s, const vg_obs *o, double *d2);
-/** A new site from its first observation. */
+/**
+ * A new site from its first observation; its pass state is @p o's flight and
+ * frame with @p o's kind counted.
+ */
 void vg_fuse_init(vg_site *s, const vg_obs *o, const vg_fuse_params *p);
 /**
- * Fuses @p o into @p s: position by inverse-covariance weighting
- * (m' = m + P S^-1 d, P' = P - P S^-1 P), height by inverse variance,
- * log-odds += hit[kind] (+ agree for a kind new to the site), state updated.
+ * Fuses @p o into @p s. When @p o comes from another flight than the site's,
+ * the site first switches to it (flight_kinds 0, flight_missed 0, frame
+ * VG_FUSE_NO_FRAME). Then:
+ * - position by inverse-covariance weighting (m' = m + P S^-1 d,
+ *   P' = P - P S^-1 P) and height by inverse variance, unless the same image
+ *   (same flight and frame) already gave the site a position: another
+ *   detector on that image shares its georeferencing error, so nothing moves;
+ * - log-odds += hit[kind] (+ agree for a kind new to the site) only the first
+ *   time the flight shows this kind; a miss that the flight counted earlier
+ *   (flight_missed) is taken back (log-odds -= miss, nmiss - 1);
+ * - nobs, kinds, first/last times and state updated.
  */
 void vg_fuse_update(vg_site *s, const vg_obs *o, const vg_fuse_params *p);
-/** A pass covered the site without a detection: log-odds += miss, state updated. */
-void vg_fuse_miss(vg_site *s, const vg_fuse_params *p);
+/**
+ * @p flight covered the site without detecting it. After switching to
+ * @p flight (as vg_fuse_update does), a flight that has neither detected the
+ * site nor already counted a miss adds one: log-odds += miss, nmiss + 1,
+ * flight_missed 1, state updated. Otherwise nothing changes (nmiss tells).
+ * @p flight: at most VG_SITES_NAME_MAX bytes are used; NULL is "".
+ */
+void vg_fuse_miss(vg_site *s, const char *flight, const vg_fuse_params *p);
 /** Probability from log-odds. */
 double vg_fuse_prob(double logodds);
 
@@ -142,7 +180,7 @@ const char *vg_register_kind(const vg_register *r);
 typedef struct vg_ingest_stats {
   size_t obs_new, obs_dup;      /**< inserted / already present (skipped) */
   size_t sites_new, sites_updated;
-  size_t misses;                /**< sites that a pass covered without detection */
+  size_t misses;                /**< misses counted (at most one per site and flight) */
 } vg_ingest_stats;
 
 /**
@@ -157,8 +195,10 @@ int vg_register_ingest(vg_register *r, const vg_obs *obs, size_t n, const vg_fus
 /**
  * Negative evidence: frame @p frame of @p flight covered the polygon
  * @p lat/@p lon (@p npts vertices, the frame's footprint) with detector kinds
- * @p kinds (bits of vg_evidence); every site inside it that received no
- * observation from this (flight, frame) gets a miss. Idempotent per (flight,
+ * @p kinds (bits of vg_evidence); every site inside it (with a kind among
+ * @p kinds) that @p flight has neither detected nor already missed gets a
+ * miss (vg_fuse_miss): one per site and flight however many frames cover it.
+ * Give a frame's coverage after its detections. Idempotent per (flight,
  * frame).
  */
 int vg_register_coverage(vg_register *r, const char *flight, int64_t frame, int64_t time_us,

@@ -14,6 +14,40 @@
  * site)) per kind; a kind not seen before at the site adds `agree` on top
  * (independent physics agreeing: warm AND plastic AND new); a pass that
  * covered the site without detecting it adds log((1 - Pd) / (1 - Pfa)) < 0.
+ *
+ * What is independent evidence. Summing log-likelihood ratios is Bayes only
+ * for conditionally independent observations. The frames of one flight are
+ * not: a video pass sees the same roof under the same light with the same
+ * detector dozens of times, so if the detector fires on it once it fires on
+ * it in every frame, and if it misses it once it misses it throughout. The
+ * unit of evidence is therefore the pass (the flight), per kind:
+ *   - a kind adds hit[kind] (and agree, when new to the site) the first time
+ *     a flight shows it at the site (vg_site.flight_kinds), never again in
+ *     that flight; a second kind in the same flight is other physics and
+ *     counts; the next flight counts again;
+ *   - a flight that covers the site without detecting it adds one miss
+ *     (vg_site.flight_missed), however many of its frames cover it; when a
+ *     later frame of that flight detects the site after all (it was hidden,
+ *     off-nadir, in shadow at first), the miss is taken back: the pass did
+ *     see it, and a pass's detection and its miss exclude each other;
+ *   - the position is different: each image has its own pose and so its own
+ *     georeferencing error, and the frames of a pass are fused as before
+ *     (a bias common to the whole pass, e.g. boresight misalignment, is
+ *     outside this model); but two detectors on the same image (same flight
+ *     and frame) share that image's error, and fusing the second as if
+ *     independent would shrink the covariance for nothing. So the same
+ *     image gives one position and one height (vg_site.frame: the frame of
+ *     the site's flight last fused).
+ * A site keeps the state of one flight only: the flight whose evidence last
+ * reached it. Evidence of another flight switches it (flight_kinds 0,
+ * flight_missed 0, frame VG_FUSE_NO_FRAME). With flights ingested one after
+ * the other this is exact. Two flights ingested at once over the same site
+ * (two workers) switch it back and forth; the consequence is at most
+ * evidence counted again, positive or negative (a kind or a miss of a flight
+ * counted twice, a miss not taken back), as before this rule, never evidence
+ * lost; it is not worth a table of (site, flight) pairs. Likewise only the
+ * last fused frame is remembered: detections of one image must reach a site
+ * one after the other (a batch is a frame's detections, so they do).
  */
 #include <math.h>
 #include <string.h>
@@ -59,6 +93,11 @@ const char *vg_site_state_name(vg_site_state s)
  *   gate     13.8   chi-square 2 dof at 0.999: a detection this far is
  *                   another site, not this one
  *   floor    1 m    fusion never claims a position better than a metre
+ *   repeat   0.25   a kind that an earlier pass already showed at the site
+ *                   adds a quarter of its weight: a persistent look-alike
+ *                   (a roof, a rock) fires the same detector on every pass,
+ *                   so P(det again | no site) is close to P(det again | site)
+ *                   (docs/decisions/0006)
  */
 void vg_fuse_params_default(vg_fuse_params *p)
 {
@@ -76,6 +115,7 @@ void vg_fuse_params_default(vg_fuse_params *p)
   p->lo_min = -10.0;
   p->lo_max = 10.0;
   p->floor_m = 1.0;
+  p->repeat = 0.25;
 }
 
 double vg_fuse_prob(double lo)
@@ -147,6 +187,20 @@ static void floor_cov(double c[4], double f)
     c[3] = f2;
 }
 
+/* The site's pass becomes @p flight (at most VG_SITES_NAME_MAX bytes) when it is another one. */
+static void switch_flight(vg_site *s, const char *flight)
+{
+  size_t n = flight ? strnlen(flight, VG_SITES_NAME_MAX) : 0;
+  if (strnlen(s->flight, VG_SITES_NAME_MAX) == n && (n == 0 || !memcmp(s->flight, flight, n)))
+    return;
+  if (n)
+    memcpy(s->flight, flight, n);
+  memset(s->flight + n, 0, sizeof s->flight - n);
+  s->frame = VG_FUSE_NO_FRAME;
+  s->flight_kinds = 0;
+  s->flight_missed = 0;
+}
+
 void vg_fuse_init(vg_site *s, const vg_obs *o, const vg_fuse_params *p)
 {
   memset(s, 0, sizeof *s);
@@ -160,11 +214,15 @@ void vg_fuse_init(vg_site *s, const vg_obs *o, const vg_fuse_params *p)
   s->nobs = 1;
   s->kinds = 1u << o->kind;
   s->logodds = clamp(p->prior + p->hit[o->kind], p);
+  switch_flight(s, o->flight);
+  s->frame = o->frame;
+  s->flight_kinds = 1u << o->kind;
   s->state = VG_SITE_CANDIDATE;
   set_state(s, p);
 }
 
-void vg_fuse_update(vg_site *s, const vg_obs *o, const vg_fuse_params *p)
+/* Position by inverse-covariance weighting, height by inverse variance. */
+static void fuse_position(vg_site *s, const vg_obs *o, const vg_fuse_params *p)
 {
   double en[2], S[4], Si[4], K[4], P[4];
   memcpy(P, s->cov_en, sizeof P);
@@ -203,11 +261,36 @@ void vg_fuse_update(vg_site *s, const vg_obs *o, const vg_fuse_params *p)
     s->hae = o->hae;
     s->sigma_up = o->sigma_up;
   }
-  s->logodds += p->hit[o->kind];
-  if (!(s->kinds & (1u << o->kind)))
-    s->logodds += p->agree;
+}
+
+void vg_fuse_update(vg_site *s, const vg_obs *o, const vg_fuse_params *p)
+{
+  uint32_t bit = 1u << o->kind;
+  switch_flight(s, o->flight);
+  /* one position per flight and kind, and none from an image that already gave one
+   * (another detector on it): within a pass, detections of one kind share the pass's
+   * systematic errors (pose bias, latency, georegistration), docs/decisions/0006 */
+  if (!(s->flight_kinds & bit) && (s->frame == VG_FUSE_NO_FRAME || s->frame != o->frame)) {
+    fuse_position(s, o, p);
+    s->frame = o->frame;
+  }
+  /* a kind counts once per flight, fully the first time the site shows it and by
+   * `repeat` in later flights; a detection takes back the flight's miss */
+  if (!(s->flight_kinds & bit)) {
+    if (s->kinds & bit)
+      s->logodds += p->repeat * p->hit[o->kind];
+    else
+      s->logodds += p->hit[o->kind] + p->agree;
+    s->flight_kinds |= bit;
+  }
+  if (s->flight_missed) {
+    s->logodds -= p->miss;
+    if (s->nmiss > 0)
+      s->nmiss--;
+    s->flight_missed = 0;
+  }
   s->logodds = clamp(s->logodds, p);
-  s->kinds |= 1u << o->kind;
+  s->kinds |= bit;
   s->nobs++;
   if (o->time_us < s->first_us)
     s->first_us = o->time_us;
@@ -216,9 +299,13 @@ void vg_fuse_update(vg_site *s, const vg_obs *o, const vg_fuse_params *p)
   set_state(s, p);
 }
 
-void vg_fuse_miss(vg_site *s, const vg_fuse_params *p)
+void vg_fuse_miss(vg_site *s, const char *flight, const vg_fuse_params *p)
 {
+  switch_flight(s, flight);
+  if (s->flight_kinds || s->flight_missed)
+    return; /* the pass detected it, or has already counted its miss */
   s->logodds = clamp(s->logodds + p->miss, p);
   s->nmiss++;
+  s->flight_missed = 1;
   set_state(s, p);
 }

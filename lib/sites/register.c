@@ -9,6 +9,12 @@
  * earlier in the batch are seen by later observations (the transaction sees
  * its own writes). A failure rolls the whole batch back, so a killed or
  * failed ingest leaves the register as it was and a rerun does it again.
+ *
+ * Coverage gives each site in a frame's footprint that the flight has not
+ * detected a miss, once per flight (fuse.c: evidence counts per pass). The
+ * site's own pass state says whether the flight detected it, because a
+ * frame's detections are ingested before its coverage; no observation is
+ * looked up.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -515,6 +521,8 @@ int vg_register_coverage(vg_register *r, const char *flight, int64_t frame, int6
   vg_site *c = NULL;
   size_t n = 0, misses = 0;
   int first = 0, rc;
+  if (!flight)
+    return vg_error_set(VG_E_INVALID, "coverage without a flight");
   if (npts < 3)
     return vg_error_set(VG_E_INVALID, "coverage polygon of %d points", npts);
   if (p_in)
@@ -534,13 +542,16 @@ int vg_register_coverage(vg_register *r, const char *flight, int64_t frame, int6
   rc = ops->pass_mark(r->db, flight, frame, time_us, &first);
   if (rc == VG_OK && first)
     rc = ops->sites_box(r->db, la0, la1, lo0, lo1, 0, &c, &n);
+  /* A site that this flight detected (its detections in this frame are ingested before the
+   * frame's coverage) or already missed is left alone: vg_fuse_miss counts one miss per site
+   * and flight, and only the sites it changed are written. */
   for (size_t i = 0; rc == VG_OK && first && i < n; i++) {
-    int seen = 0;
+    int64_t nmiss = c[i].nmiss;
     if (!(c[i].kinds & kinds) || !inside(c[i].lat, c[i].lon, lat, lon, npts))
       continue;
-    if ((rc = ops->site_seen_in(r->db, c[i].id, flight, frame, &seen)) != VG_OK || seen)
+    vg_fuse_miss(&c[i], flight, &p);
+    if (c[i].nmiss == nmiss)
       continue;
-    vg_fuse_miss(&c[i], &p);
     rc = ops->site_update(r->db, &c[i]);
     misses++;
   }

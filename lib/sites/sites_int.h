@@ -42,11 +42,9 @@ typedef struct vg__store_ops {
                    size_t max, vg_site **out, size_t *n);
   int (*site_get)(void *db, int64_t id, vg_site *out); /* VG_E_NOTFOUND when absent */
   int (*site_insert)(void *db, vg_site *s);             /* sets s->id */
-  int (*site_update)(void *db, const vg_site *s);       /* every field but id */
+  int (*site_update)(void *db, const vg_site *s);       /* every field but id (pass state included) */
   /* Marks (flight, frame) as covered: *first 1 the first time, 0 after. */
   int (*pass_mark)(void *db, const char *flight, int64_t frame, int64_t time_us, int *first);
-  /* *seen 1 when the site has an observation from (flight, frame). */
-  int (*site_seen_in)(void *db, int64_t site_id, const char *flight, int64_t frame, int *seen);
   /* Observations of a site, oldest first (time, then id), chips not loaded. */
   int (*history)(void *db, int64_t site_id, vg_obs **out, size_t *n);
   int (*counts)(void *db, int64_t *sites, int64_t *obs);

@@ -8,11 +8,17 @@
  *   meta    (key text PRIMARY KEY, value bigint)      ('schema_version')
  *   sites   (id, state, lat, lon, hae, cov_ee, cov_en, cov_nn, sigma_up,
  *            logodds, first_us, last_us, nobs, nmiss, kinds, note,
- *            geom geometry(Point, 4326) GENERATED from (lon, lat), GiST index)
+ *            geom geometry(Point, 4326) GENERATED from (lon, lat), GiST index,
+ *            flight, frame, flight_kinds, flight_missed: the pass state, v2)
  *   obs     (id, site_id -> sites(id), flight, frame, detector, seq, kind,
  *            time_us, lat, lon, hae, cov_ee, cov_en, cov_nn, sigma_up, score,
  *            r0, c0, r1, c1, chip bytea), UNIQUE (flight, frame, detector, seq)
  *   passes  (flight, frame, time_us) PRIMARY KEY (flight, frame)
+ *
+ * Versions: 1 the register; 2 the sites' pass state (vg_site.flight, frame,
+ * flight_kinds, flight_missed: fuse.c counts evidence once per flight) as
+ * columns with defaults '' / 0 / 0 / 0, and obs_site_pass dropped (it served
+ * only the per-site "seen in this frame" query that the pass state replaced).
  *
  * The covariance is symmetric: its off-diagonal is stored once (the mean of
  * the two, which fusion keeps equal), as in the SQLite store.
@@ -67,7 +73,7 @@
 #include "sites_int.h"
 
 /* The schema version this code writes and understands. */
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 /* Advisory lock keys: "vigia" then 1 (schema migration: VG__PG_LOCK_MIGRATE, pg_int.h) or 2 (writer). Their scope is the
  * database, so two registers in two schemas of one database share the writer lock: they
  * only wait for each other, never see each other's data. */
@@ -106,7 +112,7 @@ typedef struct stmt_def {
 
 #define SITE_COLS                                                                              \
   "id, state, lat, lon, hae, cov_ee, cov_en, cov_nn, sigma_up, logodds, first_us, last_us, "  \
-  "nobs, nmiss, kinds, note"
+  "nobs, nmiss, kinds, note, flight, frame, flight_kinds, flight_missed"
 
 enum {
   S_OBS_INSERT,
@@ -117,7 +123,6 @@ enum {
   S_SITE_INSERT,
   S_SITE_UPDATE,
   S_PASS_MARK,
-  S_SITE_SEEN,
   S_HISTORY,
   S_COUNTS,
   S__COUNT
@@ -140,22 +145,21 @@ static const stmt_def k_stmt[S__COUNT] = {
                      " AND lat BETWEEN $1 AND $2 AND lon BETWEEN $3 AND $4"
                      " ORDER BY id LIMIT $5"},
     [S_SITE_GET] = {"vg_site_get", "l", "SELECT " SITE_COLS " FROM sites WHERE id = $1"},
-    [S_SITE_INSERT] = {"vg_site_insert", "iddddddddllllls",
+    [S_SITE_INSERT] = {"vg_site_insert", "iddddddddlllllsslli",
                        "INSERT INTO sites (id, state, lat, lon, hae, cov_ee, cov_en, cov_nn,"
-                       " sigma_up, logodds, first_us, last_us, nobs, nmiss, kinds, note)"
+                       " sigma_up, logodds, first_us, last_us, nobs, nmiss, kinds, note,"
+                       " flight, frame, flight_kinds, flight_missed)"
                        " SELECT coalesce(max(id), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-                       " $11, $12, $13, $14, $15 FROM sites RETURNING id"},
-    [S_SITE_UPDATE] = {"vg_site_update", "liddddddddllllls",
+                       " $11, $12, $13, $14, $15, $16, $17, $18, $19 FROM sites RETURNING id"},
+    [S_SITE_UPDATE] = {"vg_site_update", "liddddddddlllllsslli",
                        "UPDATE sites SET state = $2, lat = $3, lon = $4, hae = $5, cov_ee = $6,"
                        " cov_en = $7, cov_nn = $8, sigma_up = $9, logodds = $10, first_us = $11,"
-                       " last_us = $12, nobs = $13, nmiss = $14, kinds = $15, note = $16"
+                       " last_us = $12, nobs = $13, nmiss = $14, kinds = $15, note = $16,"
+                       " flight = $17, frame = $18, flight_kinds = $19, flight_missed = $20"
                        " WHERE id = $1"},
     [S_PASS_MARK] = {"vg_pass_mark", "sll",
                      "INSERT INTO passes (flight, frame, time_us) VALUES ($1, $2, $3)"
                      " ON CONFLICT (flight, frame) DO NOTHING RETURNING 1"},
-    [S_SITE_SEEN] = {"vg_site_seen", "lsl",
-                     "SELECT EXISTS (SELECT 1 FROM obs WHERE site_id = $1 AND flight = $2"
-                     " AND frame = $3)"},
     [S_HISTORY] = {"vg_history", "ll",
                    "SELECT flight, frame, detector, seq, kind, time_us, lat, lon, hae, cov_ee,"
                    " cov_en, cov_nn, sigma_up, score, r0, c0, r1, c1"
@@ -351,6 +355,12 @@ static const char *const k_migrations[PG_SCHEMA_VERSION] = {
     "CREATE TABLE passes ("
     " flight text NOT NULL, frame bigint NOT NULL, time_us bigint NOT NULL,"
     " PRIMARY KEY (flight, frame));",
+    /* 2: the pass state of sites (evidence counts once per flight). */
+    "ALTER TABLE sites ADD COLUMN flight text NOT NULL DEFAULT '',"
+    " ADD COLUMN frame bigint NOT NULL DEFAULT 0,"
+    " ADD COLUMN flight_kinds bigint NOT NULL DEFAULT 0,"
+    " ADD COLUMN flight_missed integer NOT NULL DEFAULT 0;"
+    "DROP INDEX IF EXISTS obs_site_pass;",
 };
 
 /* PostGIS must be in the database; creates it when allowed (needs a superuser). */
@@ -512,6 +522,10 @@ static void site_row(const PGresult *r, int row, vg_site *o)
   o->nmiss = col_i64(r, row, 13);
   o->kinds = (uint32_t)col_i64(r, row, 14);
   col_str(r, row, 15, o->note, sizeof o->note);
+  col_str(r, row, 16, o->flight, sizeof o->flight);
+  o->frame = col_i64(r, row, 17);
+  o->flight_kinds = (uint32_t)col_i64(r, row, 18);
+  o->flight_missed = col_i64(r, row, 19) != 0;
 }
 
 static int pg_sites_box(void *db, double lat_min, double lat_max, double lon_min, double lon_max,
@@ -589,6 +603,10 @@ static void site_params(params *p, const vg_site *x)
   p_i64(p, x->nmiss);
   p_i64(p, (int64_t)x->kinds);
   p_bytes(p, x->note, strnlen(x->note, VG_SITES_NOTE_MAX));
+  p_bytes(p, x->flight, strnlen(x->flight, VG_SITES_NAME_MAX));
+  p_i64(p, x->frame);
+  p_i64(p, (int64_t)x->flight_kinds);
+  p_i32(p, x->flight_missed != 0);
 }
 
 static int pg_site_insert(void *db, vg_site *x)
@@ -636,22 +654,6 @@ static int pg_pass_mark(void *db, const char *flight, int64_t frame, int64_t tim
   if ((rc = run(s, S_PASS_MARK, &p, "marking a pass", &r)) != VG_OK)
     return rc;
   *first = PQntuples(r) == 1;
-  PQclear(r);
-  return VG_OK;
-}
-
-static int pg_site_seen_in(void *db, int64_t site_id, const char *flight, int64_t frame, int *seen)
-{
-  pg_store *s = db;
-  params p = {0};
-  PGresult *r = NULL;
-  int rc;
-  p_i64(&p, site_id);
-  p_bytes(&p, flight, strnlen(flight, VG_SITES_NAME_MAX));
-  p_i64(&p, frame);
-  if ((rc = run(s, S_SITE_SEEN, &p, "looking for a site's observation in a pass", &r)) != VG_OK)
-    return rc;
-  *seen = PQntuples(r) == 1 && col_i64(r, 0, 0) != 0;
   PQclear(r);
   return VG_OK;
 }
@@ -745,7 +747,6 @@ static const vg__store_ops k_pg_ops = {
     .site_insert = pg_site_insert,
     .site_update = pg_site_update,
     .pass_mark = pg_pass_mark,
-    .site_seen_in = pg_site_seen_in,
     .history = pg_history,
     .counts = pg_counts,
     .close = pg_close,

@@ -23,7 +23,8 @@
  *
  *   meta    key TEXT PRIMARY KEY, value INTEGER            ('schema_version')
  *   sites   id INTEGER PRIMARY KEY, state, lat, lon, hae, cov_ee, cov_en,
- *           cov_nn, sigma_up, logodds, first_us, last_us, nobs, nmiss, kinds, note
+ *           cov_nn, sigma_up, logodds, first_us, last_us, nobs, nmiss, kinds, note,
+ *           flight, frame, flight_kinds, flight_missed (the pass state, version 2)
  *   sites_rtree  R*Tree (id, lat0, lat1, lon0, lon1): a small box (SLACK)
  *           containing each site's position, kept in step with sites by
  *           triggers (insert; an update that moves the site out of its box;
@@ -33,6 +34,11 @@
  *           cov_nn, sigma_up, score, r0, c0, r1, c1, chip BLOB,
  *           UNIQUE(flight, frame, detector, seq)
  *   passes  flight, frame, time_us, PRIMARY KEY(flight, frame)
+ *
+ * Versions: 1 the register; 2 the sites' pass state (vg_site.flight, frame,
+ * flight_kinds, flight_missed: fuse.c counts evidence once per flight),
+ * added as columns with defaults '' / 0 / 0 / 0, so an existing site starts
+ * with no flight and its next evidence counts in full.
  *
  * Ids are INTEGER PRIMARY KEY without AUTOINCREMENT: a new row gets
  * max(id) + 1, so a rolled-back or killed batch gives back its ids and a
@@ -110,6 +116,11 @@ static const char *const k_migrations[] = {
   "CREATE INDEX obs_site ON obs(site_id, time_us, id);"
   "CREATE TABLE passes(flight TEXT NOT NULL, frame INTEGER NOT NULL, time_us INTEGER NOT NULL,"
   " PRIMARY KEY(flight, frame));",
+  /* 2: the pass state of sites (evidence counts once per flight) */
+  "ALTER TABLE sites ADD COLUMN flight TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE sites ADD COLUMN frame INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE sites ADD COLUMN flight_kinds INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE sites ADD COLUMN flight_missed INTEGER NOT NULL DEFAULT 0;",
 };
 #define NMIGRATIONS ((int)(sizeof k_migrations / sizeof k_migrations[0]))
 
@@ -117,7 +128,7 @@ static const char *const k_migrations[] = {
 
 #define SITE_COLS                                                                              \
   "id, state, lat, lon, hae, cov_ee, cov_en, cov_nn, sigma_up, logodds, first_us, last_us, " \
-  "nobs, nmiss, kinds, note"
+  "nobs, nmiss, kinds, note, flight, frame, flight_kinds, flight_missed"
 
 enum {
   ST_BEGIN,
@@ -134,7 +145,6 @@ enum {
   ST_SITE_INSERT,
   ST_SITE_UPDATE,
   ST_PASS_MARK,
-  ST_SEEN_IN,
   ST_HISTORY,
   ST_COUNT_SITES,
   ST_COUNT_OBS,
@@ -158,27 +168,29 @@ static const char *const k_sql[ST__COUNT] = {
    * in id order for the ORDER BY and probe the R*Tree per row); the second pair of
    * conditions is the exact test on the doubles. */
   [ST_BOX] = "SELECT s.id, s.state, s.lat, s.lon, s.hae, s.cov_ee, s.cov_en, s.cov_nn, s.sigma_up,"
-             " s.logodds, s.first_us, s.last_us, s.nobs, s.nmiss, s.kinds, s.note"
+             " s.logodds, s.first_us, s.last_us, s.nobs, s.nmiss, s.kinds, s.note, s.flight, s.frame,"
+             " s.flight_kinds, s.flight_missed"
              " FROM sites_rtree AS r CROSS JOIN sites AS s ON s.id = r.id"
              " WHERE r.lat1 >= ?1 AND r.lat0 <= ?2 AND r.lon1 >= ?3 AND r.lon0 <= ?4"
              " AND s.lat >= ?1 AND s.lat <= ?2 AND s.lon >= ?3 AND s.lon <= ?4"
              " ORDER BY s.id LIMIT ?5",
   /* without a limit: no ORDER BY (no temporary B-tree per query), sorted in C */
   [ST_BOX_ALL] = "SELECT s.id, s.state, s.lat, s.lon, s.hae, s.cov_ee, s.cov_en, s.cov_nn, s.sigma_up,"
-                 " s.logodds, s.first_us, s.last_us, s.nobs, s.nmiss, s.kinds, s.note"
+                 " s.logodds, s.first_us, s.last_us, s.nobs, s.nmiss, s.kinds, s.note, s.flight, s.frame,"
+                 " s.flight_kinds, s.flight_missed"
                  " FROM sites_rtree AS r CROSS JOIN sites AS s ON s.id = r.id"
                  " WHERE r.lat1 >= ?1 AND r.lat0 <= ?2 AND r.lon1 >= ?3 AND r.lon0 <= ?4"
                  " AND s.lat >= ?1 AND s.lat <= ?2 AND s.lon >= ?3 AND s.lon <= ?4",
   [ST_SITE_GET] = "SELECT " SITE_COLS " FROM sites WHERE id = ?1",
   [ST_SITE_INSERT] = "INSERT INTO sites(state, lat, lon, hae, cov_ee, cov_en, cov_nn, sigma_up, logodds,"
-                     " first_us, last_us, nobs, nmiss, kinds, note)"
-                     " VALUES(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                     " first_us, last_us, nobs, nmiss, kinds, note, flight, frame, flight_kinds, flight_missed)"
+                     " VALUES(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
   [ST_SITE_UPDATE] = "UPDATE sites SET state = ?2, lat = ?3, lon = ?4, hae = ?5, cov_ee = ?6, cov_en = ?7,"
                      " cov_nn = ?8, sigma_up = ?9, logodds = ?10, first_us = ?11, last_us = ?12,"
-                     " nobs = ?13, nmiss = ?14, kinds = ?15, note = ?16 WHERE id = ?1",
+                     " nobs = ?13, nmiss = ?14, kinds = ?15, note = ?16, flight = ?17, frame = ?18,"
+                     " flight_kinds = ?19, flight_missed = ?20 WHERE id = ?1",
   [ST_PASS_MARK] = "INSERT INTO passes(flight, frame, time_us) VALUES(?1, ?2, ?3)"
                    " ON CONFLICT(flight, frame) DO NOTHING",
-  [ST_SEEN_IN] = "SELECT 1 FROM obs WHERE flight = ?2 AND frame = ?3 AND site_id = ?1 LIMIT 1",
   [ST_HISTORY] = "SELECT flight, frame, detector, seq, kind, time_us, lat, lon, hae, cov_ee, cov_en,"
                  " cov_nn, sigma_up, score, r0, c0, r1, c1 FROM obs WHERE site_id = ?1"
                  " ORDER BY time_us, id",
@@ -449,9 +461,13 @@ static void read_site(sqlite3_stmt *q, vg_site *o)
   o->nmiss = sqlite3_column_int64(q, 13);
   o->kinds = (uint32_t)sqlite3_column_int64(q, 14);
   copy_text(o->note, sizeof o->note, sqlite3_column_text(q, 15));
+  copy_text(o->flight, sizeof o->flight, sqlite3_column_text(q, 16));
+  o->frame = sqlite3_column_int64(q, 17);
+  o->flight_kinds = (uint32_t)sqlite3_column_int64(q, 18);
+  o->flight_missed = sqlite3_column_int(q, 19) != 0;
 }
 
-/* Binds ?2..?16 of ST_SITE_INSERT / ST_SITE_UPDATE. The covariance is symmetric: its
+/* Binds ?2..?20 of ST_SITE_INSERT / ST_SITE_UPDATE. The covariance is symmetric: its
  * off-diagonal is stored once, as the mean of the two (fusion keeps them equal). */
 static void bind_site(sqlite3_stmt *q, const vg_site *v)
 {
@@ -471,6 +487,10 @@ static void bind_site(sqlite3_stmt *q, const vg_site *v)
   sqlite3_bind_int64(q, 14, v->nmiss);
   sqlite3_bind_int64(q, 15, (sqlite3_int64)v->kinds);
   sqlite3_bind_text(q, 16, v->note, (int)(nl < VG_SITES_NOTE_MAX ? nl : VG_SITES_NOTE_MAX), SQLITE_TRANSIENT);
+  bind_name(q, 17, v->flight, VG_SITES_NAME_MAX);
+  sqlite3_bind_int64(q, 18, v->frame);
+  sqlite3_bind_int64(q, 19, (sqlite3_int64)v->flight_kinds);
+  sqlite3_bind_int(q, 20, v->flight_missed != 0);
 }
 
 static int cmp_site_id(const void *a, const void *b)
@@ -599,29 +619,6 @@ static int sq_pass_mark(void *h, const char *flight, int64_t frame, int64_t time
     return rc;
   *first = sqlite3_changes(s->db) == 1;
   return VG_OK;
-}
-
-static int sq_site_seen_in(void *h, int64_t site_id, const char *flight, int64_t frame, int *seen)
-{
-  store *s = h;
-  sqlite3_stmt *q;
-  int rc;
-  if ((rc = flush(s)) != VG_OK)
-    return rc;
-  if (!(q = stmt(s, ST_SEEN_IN)))
-    return VG_E_DB;
-  sqlite3_bind_int64(q, 1, site_id);
-  bind_name(q, 2, flight, VG_SITES_NAME_MAX + 1);
-  sqlite3_bind_int64(q, 3, frame);
-  rc = sqlite3_step(q);
-  if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-    *seen = rc == SQLITE_ROW;
-    rc = VG_OK;
-  } else {
-    rc = db_err(s, "looking for a site's observation in a frame");
-  }
-  sqlite3_reset(q);
-  return rc;
 }
 
 /* ---- reading ----------------------------------------------------------------------------- */
@@ -762,7 +759,6 @@ static const vg__store_ops k_ops = {
   .site_insert = sq_site_insert,
   .site_update = sq_site_update,
   .pass_mark = sq_pass_mark,
-  .site_seen_in = sq_site_seen_in,
   .history = sq_history,
   .counts = sq_counts,
   .close = sq_close,

@@ -49,6 +49,7 @@ int main(int argc, char **argv)
   }
   o[0] = mk(0, 0, VG_EVID_THERMAL, 0, 0);
   o[1] = mk(1, 0, VG_EVID_THERMAL, 0, 0);
+  snprintf(o[1].flight, sizeof o[1].flight, "cli-flight-2"); /* a second pass: its position fuses */
   o[2] = mk(1, 1, VG_EVID_SPECTRAL, 0, 500);
   o[3] = mk(1, 2, VG_EVID_ANOMALY, 2000, 0);
   if ((rc = vg_register_open(&r, argv[1])) != VG_OK || (rc = vg_register_ingest(r, o, 4, NULL, NULL)) != VG_OK) {

@@ -8,6 +8,10 @@
  * no fusion was lost (sum of sites' nobs = observations; each site's nobs =
  * its history) and no site was made twice (as many sites as places).
  *
+ * Also: a register of schema version 1 (before the sites' pass state) is
+ * migrated to version 2 on opening, its sites keeping their values with the
+ * pass state's defaults.
+ *
  * Needs a PostgreSQL + PostGIS server: VIGIA_PG_URI (scripts/pg.sh starts
  * one). Unset, the test is skipped, except under CI (CI=true): a failure.
  * The register lives in a schema of its own (search_path in the URI's
@@ -278,11 +282,113 @@ static void four_workers(void **state)
   vg_register_close(reg);
 }
 
+static void pg_ok(PGconn *c, const char *sql)
+{
+  PGresult *r = PQexec(c, sql);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+    print_error("%s: %s\n", sql, PQerrorMessage(c));
+    PQclear(r);
+    fail();
+  }
+  PQclear(r);
+}
+
+/*
+ * Version 1 -> 2: a register made now, taken back to version 1 by hand (the pass state's
+ * columns dropped, migration 1's obs_site_pass index made again, the version set to 1) with
+ * a site of the old column set, opens at version 2: columns added with their defaults
+ * ('' / 0 / 0 / 0), the index gone, the site unchanged, and its next evidence counted in full.
+ */
+static void upgrade_v1(void **state)
+{
+  pg_env *env = *state;
+  vg_register *reg = NULL;
+  vg_site s;
+  vg_obs o;
+  vg_ingest_stats st;
+  char sql[1024];
+  double la = 36.5, lo = -4.5, d = 0.001;
+  double tl[3] = {la - d, la - d, la + d}, tn[3] = {lo - d, lo + d, lo};
+  if (!env) {
+    print_message("VIGIA_PG_URI not set: PostgreSQL upgrade test skipped\n");
+    skip();
+  }
+  assert_int_equal(vg_register_open(&reg, env->uri), VG_OK);
+  vg_register_close(reg);
+  reg = NULL;
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM information_schema.columns WHERE table_schema = '%s' AND table_name = 'sites'",
+           env->schema);
+  assert_int_equal(q_int(env->admin, sql), 21); /* 16 + geom + 4 */
+  pg_ok(env->admin, "BEGIN");
+  pg_ok(env->admin, "ALTER TABLE sites DROP COLUMN flight, DROP COLUMN frame, DROP COLUMN flight_kinds,"
+                    " DROP COLUMN flight_missed");
+  pg_ok(env->admin, "CREATE INDEX obs_site_pass ON obs (site_id, flight, frame)");
+  pg_ok(env->admin, "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
+  snprintf(sql, sizeof sql,
+           "INSERT INTO sites (id, state, lat, lon, hae, cov_ee, cov_en, cov_nn, sigma_up, logodds,"
+           " first_us, last_us, nobs, nmiss, kinds, note)"
+           " VALUES (1, 0, %.17g, %.17g, 100, 8, 0, 8, 3.5, -0.7, 1000, 2000, 2, 1, 1, 'from v1')",
+           la, lo);
+  pg_ok(env->admin, sql);
+  pg_ok(env->admin, "COMMIT");
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FROM information_schema.columns WHERE table_schema = '%s' AND table_name = 'sites'",
+           env->schema);
+  assert_int_equal(q_int(env->admin, sql), 17);
+
+  assert_int_equal(vg_register_open(&reg, env->uri), VG_OK);
+  assert_int_equal(q_int(env->admin, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+  assert_int_equal(q_int(env->admin, sql), 21);
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_indexes WHERE schemaname = '%s' AND indexname = 'obs_site_pass'",
+           env->schema);
+  assert_int_equal(q_int(env->admin, sql), 0);
+  assert_int_equal(vg_register_site(reg, 1, &s), VG_OK);
+  assert_true(s.lat == la && s.lon == lo && s.logodds == -0.7 && s.cov_en[3] == 8.0);
+  assert_int_equal(s.nobs, 2);
+  assert_int_equal(s.nmiss, 1);
+  assert_string_equal(s.note, "from v1");
+  assert_string_equal(s.flight, "");
+  assert_int_equal(s.frame, 0);
+  assert_int_equal(s.flight_kinds, 0);
+  assert_int_equal(s.flight_missed, 0);
+  /* a thermal detection of a new flight counts in full: -0.7 + 1.5 + 1 = 1.8 */
+  memset(&o, 0, sizeof o);
+  snprintf(o.flight, sizeof o.flight, "upgrade-u");
+  snprintf(o.detector, sizeof o.detector, "thermal");
+  o.frame = 4;
+  o.kind = VG_EVID_THERMAL;
+  o.time_us = 3000;
+  o.lat = la;
+  o.lon = lo;
+  o.hae = 100;
+  o.cov_en[0] = o.cov_en[3] = 9;
+  o.sigma_up = 5;
+  memset(&st, 0, sizeof st);
+  assert_int_equal(vg_register_ingest(reg, &o, 1, NULL, &st), VG_OK);
+  assert_int_equal(st.sites_updated, 1);
+  assert_int_equal(vg_register_site(reg, 1, &s), VG_OK);
+  assert_true(fabs(s.logodds - 1.8) < 1e-12);
+  assert_string_equal(s.flight, "upgrade-u");
+  assert_int_equal(s.frame, 4);
+  assert_int_equal(s.flight_kinds, 1u << VG_EVID_THERMAL);
+  /* another flight covers it: 1.1, nmiss 2 */
+  assert_int_equal(vg_register_coverage(reg, "upgrade-v", 0, 0, tl, tn, 3, 0xf, NULL, &st), VG_OK);
+  assert_int_equal(st.misses, 1);
+  assert_int_equal(vg_register_site(reg, 1, &s), VG_OK);
+  assert_true(fabs(s.logodds - 1.1) < 1e-12);
+  assert_int_equal(s.nmiss, 2);
+  assert_int_equal(s.flight_missed, 1);
+  assert_string_equal(s.flight, "upgrade-v");
+  vg_register_close(reg);
+}
+
 int test_sites_pg_run(void);
 int test_sites_pg_run(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(four_workers, setup, teardown),
+    cmocka_unit_test_setup_teardown(upgrade_v1, setup, teardown),
   };
   return cmocka_run_group_tests_name("sites.pg", tests, NULL, NULL);
 }

@@ -9,7 +9,8 @@
  * others) with its own flight names, and compares counts as differences.
  *
  * SQLite only (the file itself is inspected): the schema version, refusal of
- * newer or foreign files, and the kill -9 test (a child ingesting a synthetic
+ * newer or foreign files, the upgrade of a version 1 register (before the
+ * sites' pass state), and the kill -9 test (a child ingesting a synthetic
  * flight is SIGKILLed at random moments; a rerun must give the same register
  * as an undisturbed run, ids included, and PRAGMA integrity_check says ok).
  */
@@ -31,7 +32,7 @@
 #define DEG (3.14159265358979323846 / 180.0)
 #define R_EARTH 6371008.8 /* the sphere of lib/sites (fuse.c) */
 /* Schema version this code's migrations end at (lib/sites/store_sqlite.c). */
-#define SQLITE_SCHEMA_VERSION 1
+#define SQLITE_SCHEMA_VERSION 2
 /* The kill test's synthetic flight: batches x observations, around this many true sites. */
 #define KILL_BATCHES 200
 #define KILL_BATCH 50
@@ -188,6 +189,10 @@ static void assert_site_same(const vg_site *a, const vg_site *b)
   assert_int_equal(a->nmiss, b->nmiss);
   assert_int_equal(a->kinds, b->kinds);
   assert_string_equal(a->note, b->note);
+  assert_string_equal(a->flight, b->flight);
+  assert_int_equal(a->frame, b->frame);
+  assert_int_equal(a->flight_kinds, b->flight_kinds);
+  assert_int_equal(a->flight_missed, b->flight_missed);
 }
 
 static void ingest_ok(ctx *c, const vg_obs *o, size_t n, vg_ingest_stats *st)
@@ -293,8 +298,11 @@ static void test_sqlite_refuses(void **state)
   assert_non_null(strstr(vg_error_last(), "junk.db"));
   /* the test's teardown closes c->r: give it a valid one */
   assert_int_equal(sqlite3_open(c->path, &db), SQLITE_OK);
-  assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = 1 WHERE key = 'schema_version'", NULL, NULL, NULL),
-                   SQLITE_OK);
+  {
+    char sql[96];
+    snprintf(sql, sizeof sql, "UPDATE meta SET value = %d WHERE key = 'schema_version'", SQLITE_SCHEMA_VERSION);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  }
   sqlite3_close(db);
   assert_int_equal(vg_register_open(&c->r, c->path), VG_OK);
 }
@@ -364,7 +372,7 @@ static void test_fuse_correlated(void **state)
    * P S^-1 d = (20*190 - 8*174, 8*190 - 10*174) / 1164 = (2408, -220) / 1164 */
   o[0] = mk_obs(c, "a", 1, 0, VG_EVID_ANOMALY, 0, 0, 20, 10);
   o[0].cov_en[1] = o[0].cov_en[2] = 8;
-  o[1] = mk_obs(c, "a", 2, 0, VG_EVID_ANOMALY, 4, -5, 10, 30);
+  o[1] = mk_obs(c, "b", 2, 0, VG_EVID_ANOMALY, 4, -5, 10, 30); /* another pass */
   o[1].cov_en[1] = o[1].cov_en[2] = -2;
   ingest_ok(c, o, 2, NULL);
   s = one_site(c);
@@ -571,7 +579,16 @@ static void test_history(void **state)
   free(h);
 }
 
-/* Negative evidence. */
+/*
+ * Negative evidence, once per site and flight. Sites 0, 2, 3, 4 come from flight "a",
+ * site 1 from flight "b" (frame 5).
+ *   b/5, square, anomaly:     sites 0 and 3 miss (1 was seen by b, 2 is thermal, 4 outside)
+ *   b/5 again:                nothing (the pass is marked)
+ *   b/6, triangle, all kinds: only site 2 (0 has b's miss already, b saw 1, 3 is outside)
+ *   c/1, triangle, all kinds: sites 0, 1, 2 (a new flight)
+ *   c/2 detects site 0:       c's miss taken back (log-odds + hit - miss, nmiss - 1)
+ *   c/3, triangle:            nothing (c has seen 0, missed 1 and 2)
+ */
 static void test_coverage(void **state)
 {
   ctx *c = *state;
@@ -585,7 +602,7 @@ static void test_coverage(void **state)
   /* a square of +-1 km, and a triangle (its lower-right half) */
   double sq_lat[4] = {la - dla, la - dla, la + dla, la + dla}, sq_lon[4] = {lo - dlo, lo + dlo, lo + dlo, lo - dlo};
   double tr_lat[3] = {la - dla, la - dla, la + dla}, tr_lon[3] = {lo - dlo, lo + dlo, lo + dlo};
-  char fl[64];
+  char fl[64], fc[64];
   vg_fuse_params_default(&p);
   /* 0: anomaly site near the centre; 1: seen in flight "b" frame 5; 2: thermal only;
    * 3: anomaly, upper-left (outside the triangle, inside its box); 4: anomaly, outside the square */
@@ -599,14 +616,18 @@ static void test_coverage(void **state)
   b = area_sites(c, &nb);
   assert_int_equal(nb, 5);
   snprintf(fl, sizeof fl, "%sb", c->flight);
+  snprintf(fc, sizeof fc, "%sc", c->flight);
   assert_int_equal(vg_register_coverage(c->r, fl, 5, 5000, sq_lat, sq_lon, 4, 1u << VG_EVID_ANOMALY, NULL, &st),
                    VG_OK);
-  /* only site 0 and site 3: 1 was seen in (b, 5), 2 is thermal, 4 is outside */
   assert_int_equal(st.misses, 2);
   a = area_sites(c, &na);
   assert_int_equal(na, 5);
   assert_true(a[0].logodds == b[0].logodds + p.miss);
   assert_int_equal(a[0].nmiss, 1);
+  assert_string_equal(a[0].flight, fl);
+  assert_int_equal(a[0].flight_missed, 1);
+  assert_int_equal(a[0].flight_kinds, 0);
+  assert_int_equal(a[0].frame, VG_FUSE_NO_FRAME);
   assert_true(a[3].logodds == b[3].logodds + p.miss);
   for (int i = 1; i < 5; i++)
     if (i != 3)
@@ -622,23 +643,59 @@ static void test_coverage(void **state)
   assert_true(a[0].logodds == b[0].logodds + p.miss);
   free(b);
   b = a;
-  /* a triangle, another frame, all kinds: site 3 lies in its bounding box but outside it;
-   * site 1 was not seen in (b, 6): it gets its miss now; sites 0 and 2 too */
+  /* another frame of b: site 3 lies in the triangle's box but outside it; b missed 0
+   * already and saw 1: only site 2 gets b's miss */
   memset(&st, 0, sizeof st);
   assert_int_equal(vg_register_coverage(c->r, fl, 6, 6000, tr_lat, tr_lon, 3, 0xf, NULL, &st), VG_OK);
+  a = area_sites(c, &na);
+  assert_int_equal(st.misses, 1);
+  assert_site_same(&a[0], &b[0]);
+  assert_site_same(&a[1], &b[1]);
+  assert_int_equal(a[2].nmiss, 1);
+  assert_true(a[2].logodds == b[2].logodds + p.miss);
+  assert_site_same(&a[3], &b[3]);
+  assert_site_same(&a[4], &b[4]);
+  free(b);
+  b = a;
+  /* flight c: a new pass, a new miss each for 0, 1, 2 */
+  memset(&st, 0, sizeof st);
+  assert_int_equal(vg_register_coverage(c->r, fc, 1, 7000, tr_lat, tr_lon, 3, 0xf, NULL, &st), VG_OK);
   a = area_sites(c, &na);
   assert_int_equal(st.misses, 3);
   assert_int_equal(a[0].nmiss, 2);
   assert_int_equal(a[1].nmiss, 1);
-  assert_int_equal(a[2].nmiss, 1);
+  assert_int_equal(a[2].nmiss, 2);
+  for (int i = 0; i < 3; i++) {
+    assert_true(a[i].logodds == b[i].logodds + p.miss);
+    assert_string_equal(a[i].flight, fc);
+  }
   assert_site_same(&a[3], &b[3]);
   assert_site_same(&a[4], &b[4]);
+  free(b);
+  b = a;
+  /* c's frame 2 detects site 0 after all: c's miss is taken back */
+  o[0] = mk_obs(c, "c", 2, 0, VG_EVID_ANOMALY, 50, -50, 4, 4);
+  ingest_ok(c, o, 1, NULL);
+  memset(&st, 0, sizeof st);
+  assert_int_equal(vg_register_coverage(c->r, fc, 2, 7100, tr_lat, tr_lon, 3, 0xf, NULL, &st), VG_OK);
+  assert_int_equal(st.misses, 0);
+  a = area_sites(c, &na);
+  assert_int_equal(a[0].nmiss, 1);
+  assert_int_equal(a[0].flight_missed, 0);
+  assert_int_equal(a[0].flight_kinds, 1u << VG_EVID_ANOMALY);
+  assert_int_equal(a[0].frame, 2);
+  /* anomaly is a kind site 0 showed in an earlier pass: a repeat */
+  assert_true((b[0].kinds >> VG_EVID_ANOMALY) & 1u);
+  assert_true(fabs(a[0].logodds - (b[0].logodds + p.repeat * p.hit[VG_EVID_ANOMALY] - p.miss)) < 1e-12);
+  for (int i = 1; i < 5; i++)
+    assert_site_same(&a[i], &b[i]);
   free(a);
   free(b);
   assert_int_equal(vg_register_coverage(c->r, fl, 7, 0, tr_lat, tr_lon, 2, 0xf, NULL, NULL), VG_E_INVALID);
+  assert_int_equal(vg_register_coverage(c->r, NULL, 7, 0, tr_lat, tr_lon, 3, 0xf, NULL, NULL), VG_E_INVALID);
 }
 
-/* Misses drive a site inactive; detections bring it back. */
+/* Misses of several flights drive a site inactive; one flight's many frames do not. */
 static void test_inactive(void **state)
 {
   ctx *c = *state;
@@ -647,13 +704,109 @@ static void test_inactive(void **state)
   double tl[3] = {la - d, la - d, la + d}, tn[3] = {lo - d, lo + d, lo};
   char fl[64];
   vg_site s;
+  vg_ingest_stats st = {0};
   ingest_ok(c, &o, 1, NULL);
   snprintf(fl, sizeof fl, "%sz", c->flight);
-  for (int f = 0; f < 3; f++)
-    assert_int_equal(vg_register_coverage(c->r, fl, f, 0, tl, tn, 3, 0xf, NULL, NULL), VG_OK);
+  for (int f = 0; f < 10; f++)
+    assert_int_equal(vg_register_coverage(c->r, fl, f, 0, tl, tn, 3, 0xf, NULL, &st), VG_OK);
+  assert_int_equal(st.misses, 1);
+  s = one_site(c); /* -2 + 1 - 0.7 = -1.7 */
+  assert_int_equal(s.state, VG_SITE_CANDIDATE);
+  assert_int_equal(s.nmiss, 1);
+  for (int k = 1; k < 3; k++) {
+    snprintf(fl, sizeof fl, "%sz%d", c->flight, k);
+    for (int f = 0; f < 4; f++)
+      assert_int_equal(vg_register_coverage(c->r, fl, f, 0, tl, tn, 3, 0xf, NULL, &st), VG_OK);
+  }
+  assert_int_equal(st.misses, 3);
   s = one_site(c); /* -2 + 1 - 3 * 0.7 = -3.1 */
   assert_int_equal(s.state, VG_SITE_INACTIVE);
   assert_int_equal(s.nmiss, 3);
+}
+
+/* Every way of reading a site gives @p want. */
+static void assert_reads_as(ctx *c, const vg_site *want)
+{
+  vg_site got, *v = NULL;
+  size_t n = 0;
+  assert_int_equal(vg_register_site(c->r, want->id, &got), VG_OK);
+  assert_site_same(&got, want);
+  v = area_sites(c, &n); /* no max (SQLite: the query without ORDER BY) */
+  assert_int_equal(n, 1);
+  assert_site_same(&v[0], want);
+  free(v);
+  assert_int_equal(vg_register_box(c->r, c->lat0, c->lat0 + 0.1, c->lon0, c->lon0 + 0.1, 5, &v, &n), VG_OK);
+  assert_int_equal(n, 1);
+  assert_site_same(&v[0], want);
+  free(v);
+  assert_int_equal(vg_register_near(c->r, want->lat, want->lon, 10.0, 0, &v, &n), VG_OK);
+  assert_int_equal(n, 1);
+  assert_site_same(&v[0], want);
+  free(v);
+}
+
+/*
+ * The pass state (flight, frame, flight_kinds, flight_missed) through the store: written by
+ * a site's insert (ingest), by updates from coverage, from ingest and from an analyst's
+ * decision, read back by every query and after reopening, equal to the pure fusion
+ * functions' result field by field. A flight name of VG_SITES_NAME_MAX bytes, the frame
+ * "none" (INT64_MIN), a frame above 2^32 and all four kind bits.
+ */
+static void test_pass_state_roundtrip(void **state)
+{
+  ctx *c = *state;
+  vg_fuse_params p;
+  vg_obs o[4];
+  vg_site want, got;
+  char sfx[VG_SITES_NAME_MAX + 1], fb[VG_SITES_NAME_MAX + 1];
+  double la = c->lat0 + 0.05, lo = c->lon0 + 0.05, d = 0.001;
+  double tl[3] = {la - d, la - d, la + d}, tn[3] = {lo - d, lo + d, lo};
+  size_t np = strlen(c->flight);
+  vg_fuse_params_default(&p);
+  /* insert: a flight name of the longest length kept */
+  memset(sfx, 'L', VG_SITES_NAME_MAX - np);
+  sfx[VG_SITES_NAME_MAX - np] = 0;
+  o[0] = mk_obs(c, sfx, 3, 0, VG_EVID_THERMAL, 0, 0, 9, 9);
+  assert_int_equal(strlen(o[0].flight), VG_SITES_NAME_MAX);
+  ingest_ok(c, o, 1, NULL);
+  vg_fuse_init(&want, &o[0], &p);
+  want.id = one_site(c).id;
+  assert_string_equal(want.flight, o[0].flight);
+  assert_int_equal(want.frame, 3);
+  assert_int_equal(want.flight_kinds, 1u << VG_EVID_THERMAL);
+  assert_int_equal(want.flight_missed, 0);
+  assert_reads_as(c, &want);
+  /* update by coverage: another flight misses it (frame none, missed 1) */
+  snprintf(fb, sizeof fb, "%sB", c->flight);
+  assert_int_equal(vg_register_coverage(c->r, fb, 9, 0, tl, tn, 3, 0xf, NULL, NULL), VG_OK);
+  vg_fuse_miss(&want, fb, &p);
+  assert_int_equal(want.frame, VG_FUSE_NO_FRAME);
+  assert_int_equal(want.flight_missed, 1);
+  assert_reads_as(c, &want);
+  /* update by ingest: four detectors on one image of that flight (frame > 2^32) */
+  for (int k = 0; k < 4; k++) {
+    o[k] = mk_obs(c, "B", (int64_t)1 << 40, k, (vg_evidence)k, 1, 1, 9, 9);
+    vg_fuse_update(&want, &o[k], &p);
+  }
+  ingest_ok(c, o, 4, NULL);
+  assert_int_equal(want.frame, (int64_t)1 << 40);
+  assert_int_equal(want.flight_kinds, 0xfu);
+  assert_int_equal(want.flight_missed, 0);
+  assert_int_equal(want.nmiss, 0);
+  got = one_site(c);
+  /* the store's ingest fuses exactly as the pure functions do */
+  assert_true(same_double(got.lat, want.lat) && same_double(got.logodds, want.logodds));
+  assert_reads_as(c, &want);
+  /* update by an analyst's decision: the pass state is kept */
+  assert_int_equal(vg_register_set_state(c->r, want.id, VG_SITE_DISMISSED, "pass state kept"), VG_OK);
+  want.state = VG_SITE_DISMISSED;
+  snprintf(want.note, sizeof want.note, "pass state kept");
+  assert_reads_as(c, &want);
+  /* and after reopening */
+  vg_register_close(c->r);
+  c->r = NULL;
+  assert_int_equal(vg_register_open(&c->r, c->uri), VG_OK);
+  assert_reads_as(c, &want);
 }
 
 /* Analyst decisions: dismissed sticks through new detections; notes. */
@@ -811,6 +964,105 @@ static void test_atomicity(void **state)
   assert_int_equal(partial, 0);
   assert_int_equal(ob - c->obs0, ATOM_BATCH * ATOM_BATCHES);
   print_message("    atomicity: %d reads while ingesting, none saw part of a batch\n", polls);
+}
+
+/* ---- SQLite only: upgrade from version 1 ----------------------------------------------- */
+
+static int64_t sq_int(sqlite3 *db, const char *sql)
+{
+  sqlite3_stmt *q;
+  int64_t v;
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+  v = sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  return v;
+}
+
+/*
+ * A register of schema version 1 (sites without the pass state: the columns of migration 1,
+ * made here by dropping those of migration 2 and setting the version back) holding a site
+ * and an observation opens, is migrated to version 2, and its site reads back unchanged with
+ * the defaults ('' / 0 / 0 / 0). Its next evidence counts in full: a detection of a new
+ * flight adds hit + agree, a coverage of another flight a miss.
+ */
+static void test_sqlite_upgrade_v1(void **state)
+{
+  ctx *c = *state;
+  sqlite3 *db;
+  vg_obs o, *h = NULL;
+  vg_site s, s0;
+  vg_ingest_stats st = {0};
+  size_t nh = 0;
+  char fl[64], sql[1024];
+  double la = c->lat0 + 0.05, lo = c->lon0 + 0.05, d = 0.001;
+  double tl[3] = {la - d, la - d, la + d}, tn[3] = {lo - d, lo + d, lo};
+  if (!c->sqlite)
+    skip();
+  vg_register_close(c->r);
+  c->r = NULL;
+  assert_int_equal(sqlite3_open(c->path, &db), SQLITE_OK);
+  assert_int_equal(sq_int(db, "SELECT count(*) FROM pragma_table_info('sites')"), 20);
+  assert_int_equal(sqlite3_exec(db,
+                                "BEGIN;"
+                                "ALTER TABLE sites DROP COLUMN flight;"
+                                "ALTER TABLE sites DROP COLUMN frame;"
+                                "ALTER TABLE sites DROP COLUMN flight_kinds;"
+                                "ALTER TABLE sites DROP COLUMN flight_missed;"
+                                "UPDATE meta SET value = 1 WHERE key = 'schema_version';"
+                                "COMMIT",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sq_int(db, "SELECT count(*) FROM pragma_table_info('sites')"), 16);
+  /* a version 1 site (anomaly seen twice: -2 + 1 + 1 = 0, one miss: -0.7) and its observation */
+  snprintf(sql, sizeof sql,
+           "INSERT INTO sites(id, state, lat, lon, hae, cov_ee, cov_en, cov_nn, sigma_up, logodds,"
+           " first_us, last_us, nobs, nmiss, kinds, note)"
+           " VALUES(1, 0, %.17g, %.17g, 100.0, 8.0, 0.0, 8.0, 3.5, -0.7, 1000, 2000, 2, 1, %u, 'from v1');"
+           "INSERT INTO obs(id, site_id, flight, frame, detector, seq, kind, time_us, lat, lon, hae, cov_ee,"
+           " cov_en, cov_nn, sigma_up, score, r0, c0, r1, c1)"
+           " VALUES(1, 1, 'old', 1, 'anomaly', 0, 0, 1000, %.17g, %.17g, 100, 16, 0, 16, 5, 1, 0, 0, 1, 1);",
+           la, lo, 1u << VG_EVID_ANOMALY, la, lo);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+
+  assert_int_equal(vg_register_open(&c->r, c->path), VG_OK);
+  s0 = one_site(c);
+  assert_int_equal(s0.id, 1);
+  assert_true(s0.lat == la && s0.lon == lo && s0.logodds == -0.7 && s0.cov_en[0] == 8.0);
+  assert_int_equal(s0.nobs, 2);
+  assert_int_equal(s0.nmiss, 1);
+  assert_string_equal(s0.note, "from v1");
+  assert_string_equal(s0.flight, "");
+  assert_int_equal(s0.frame, 0);
+  assert_int_equal(s0.flight_kinds, 0);
+  assert_int_equal(s0.flight_missed, 0);
+  assert_int_equal(vg_register_history(c->r, 1, &h, &nh), VG_OK);
+  assert_int_equal(nh, 1);
+  assert_string_equal(h[0].flight, "old");
+  free(h);
+  assert_int_equal(sqlite3_open(c->path, &db), SQLITE_OK);
+  assert_int_equal(sq_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"), SQLITE_SCHEMA_VERSION);
+  assert_int_equal(sq_int(db, "SELECT count(*) FROM pragma_table_info('sites')"), 20);
+  sqlite3_close(db);
+  /* a thermal detection of a new flight: -0.7 + 1.5 + 1 = 1.8 */
+  o = mk_obs(c, "u", 4, 0, VG_EVID_THERMAL, 1, 1, 9, 9);
+  ingest_ok(c, &o, 1, &st);
+  assert_int_equal(st.sites_updated, 1);
+  s = one_site(c);
+  assert_true(fabs(s.logodds - 1.8) < 1e-12);
+  assert_string_equal(s.flight, o.flight);
+  assert_int_equal(s.frame, 4);
+  assert_int_equal(s.flight_kinds, 1u << VG_EVID_THERMAL);
+  assert_int_equal(s.nobs, 3);
+  /* another flight covers it: 1.8 - 0.7 = 1.1, nmiss 2 */
+  snprintf(fl, sizeof fl, "%sv", c->flight);
+  assert_int_equal(vg_register_coverage(c->r, fl, 0, 0, tl, tn, 3, 0xf, NULL, &st), VG_OK);
+  assert_int_equal(st.misses, 1);
+  s = one_site(c);
+  assert_true(fabs(s.logodds - 1.1) < 1e-12);
+  assert_int_equal(s.nmiss, 2);
+  assert_int_equal(s.flight_missed, 1);
 }
 
 /* ---- SQLite only: kill -9 ---------------------------------------------------------------- */
@@ -1025,6 +1277,7 @@ static void test_pg_unset(void **state)
   cmocka_unit_test_setup_teardown(test_history, setup, teardown),        \
   cmocka_unit_test_setup_teardown(test_coverage, setup, teardown),       \
   cmocka_unit_test_setup_teardown(test_inactive, setup, teardown),       \
+  cmocka_unit_test_setup_teardown(test_pass_state_roundtrip, setup, teardown), \
   cmocka_unit_test_setup_teardown(test_state_note, setup, teardown),     \
   cmocka_unit_test_setup_teardown(test_counts, setup, teardown),         \
   cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),      \
@@ -1035,6 +1288,7 @@ int test_sites_store_run(void)
   const struct CMUnitTest sqlite_tests[] = {
     STORE_TESTS,
     cmocka_unit_test_setup_teardown(test_sqlite_refuses, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_sqlite_upgrade_v1, setup, teardown),
     cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
   };
   const struct CMUnitTest pg_tests[] = {STORE_TESTS};

@@ -7,5 +7,6 @@ int main(void)
   failed += test_fmv_data_run();
   failed += test_fmv_synth_run();
   failed += test_fmv_align_run();
+  failed += test_fmv_writer_run();
   return failed ? 1 : 0;
 }

@@ -34,6 +34,11 @@ typedef struct vg_cube {
   double *wavelength_um;  /**< bands entries, owned, NULL when unknown */
   int has_nodata;
   double nodata;
+  /**
+   * One-sigma error of the georeferencing per axis (m) as the product states
+   * it (GeoTIFF metadata item GEOREF_SIGMA_M), 0 when it does not.
+   */
+  double georef_sigma_m;
 } vg_cube;
 
 /** A zeroed cube (no georeferencing). @p *out belongs to the caller (vg_cube_free). */

@@ -42,6 +42,7 @@ int vg_cube_copy_georef(vg_cube *to, const vg_cube *from)
   memcpy(to->gt, from->gt, sizeof to->gt);
   to->has_nodata = from->has_nodata;
   to->nodata = from->nodata;
+  to->georef_sigma_m = from->georef_sigma_m;
   free(to->srs_wkt);
   to->srs_wkt = NULL;
   if (from->srs_wkt && !(to->srs_wkt = strdup(from->srs_wkt)))

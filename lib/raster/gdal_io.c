@@ -91,6 +91,12 @@ int vg_raster_open(vg_raster **out, const char *path)
     r->info.nodata = nd;
   }
   r->info.wavelength_um = wavelengths(r->ds, r->info.bands);
+  {
+    const char *g = GDALGetMetadataItem(r->ds, "GEOREF_SIGMA_M", NULL);
+    char *end = NULL;
+    double v = g ? strtod(g, &end) : 0;
+    r->info.georef_sigma_m = g && end != g && !*end && v > 0 && isfinite(v) ? v : 0;
+  }
   snprintf(r->path, sizeof r->path, "%s", path);
   *out = r;
   return VG_OK;
@@ -149,6 +155,16 @@ int vg_raster_read(vg_cube **out, const char *path, const char *var)
   return VG_OK;
 }
 
+/* The stated georeferencing accuracy as dataset metadata (read back into georef_sigma_m). */
+static void set_georef_sigma(GDALDatasetH ds, const vg_cube *c)
+{
+  if (c->georef_sigma_m > 0) {
+    char v[64];
+    snprintf(v, sizeof v, "%.6g", c->georef_sigma_m);
+    GDALSetMetadataItem(ds, "GEOREF_SIGMA_M", v, NULL);
+  }
+}
+
 int vg_raster_write_tiff(const char *path, const vg_cube *c, int band)
 {
   GDALDriverH drv;
@@ -171,6 +187,7 @@ int vg_raster_write_tiff(const char *path, const vg_cube *c, int band)
     GDALSetGeoTransform(ds, (double *)c->gt);
   if (c->srs_wkt)
     GDALSetProjection(ds, c->srs_wkt);
+  set_georef_sigma(ds, c);
   GDALSetRasterNoDataValue(GDALGetRasterBand(ds, 1), NAN);
   row = malloc((size_t)c->cols * sizeof *row);
   if (!row) {
@@ -213,6 +230,7 @@ int vg_raster_write_cube(const char *path, const vg_cube *c)
     GDALSetGeoTransform(ds, (double *)c->gt);
   if (c->srs_wkt)
     GDALSetProjection(ds, c->srs_wkt);
+  set_georef_sigma(ds, c);
   for (int b = 0; c->wavelength_um && b < c->bands; b++) {
     char v[64];
     GDALRasterBandH h = GDALGetRasterBand(ds, b + 1);

@@ -930,6 +930,56 @@ static void hsi_values(void **st)
   }
 }
 
+/* GeoTIFF round trip of the georeferencing, its stated accuracy (GEOREF_SIGMA_M) and the
+ * wavelengths; a raster that states no accuracy reads back 0. */
+static void tiff_georef_sigma(void **st)
+{
+  char dir[] = "/tmp/vg_raster_XXXXXX", a[64], b[64];
+  vg_cube *c = NULL, *r = NULL;
+  (void)st;
+  assert_non_null(mkdtemp(dir));
+  snprintf(a, sizeof a, "%s/a.tif", dir);
+  snprintf(b, sizeof b, "%s/b.tif", dir);
+  assert_int_equal(vg_cube_new(&c, 4, 5, 3), VG_OK);
+  for (size_t i = 0; i < 4 * 5 * 3; i++)
+    c->data[i] = (float)i * 0.25f;
+  c->has_gt = 1;
+  c->gt[0] = -99.9;
+  c->gt[1] = 1e-5;
+  c->gt[3] = 17.8;
+  c->gt[5] = -1e-5;
+  c->georef_sigma_m = 4.25;
+  c->wavelength_um = malloc(3 * sizeof *c->wavelength_um);
+  assert_non_null(c->wavelength_um);
+  c->wavelength_um[0] = 0.45;
+  c->wavelength_um[1] = 0.55;
+  c->wavelength_um[2] = 2.2;
+  assert_int_equal(vg_raster_write_cube(a, c), VG_OK);
+  assert_int_equal(vg_raster_read(&r, a, NULL), VG_OK);
+  assert_true(r->georef_sigma_m == 4.25);
+  assert_true(r->has_gt && r->gt[0] == -99.9 && r->gt[5] == -1e-5);
+  assert_non_null(r->wavelength_um);
+  assert_true(fabs(r->wavelength_um[2] - 2.2) < 1e-9);
+  assert_memory_equal(r->data, c->data, 4 * 5 * 3 * sizeof(float));
+  vg_cube_free(r);
+  r = NULL;
+  /* one band through the other writer; then none stated */
+  assert_int_equal(vg_raster_write_tiff(b, c, 1), VG_OK);
+  assert_int_equal(vg_raster_read(&r, b, NULL), VG_OK);
+  assert_true(r->georef_sigma_m == 4.25 && r->bands == 1 && r->data[1] == c->data[1 * 3 + 1]);
+  vg_cube_free(r);
+  r = NULL;
+  c->georef_sigma_m = 0;
+  assert_int_equal(vg_raster_write_tiff(b, c, 0), VG_OK);
+  assert_int_equal(vg_raster_read(&r, b, NULL), VG_OK);
+  assert_true(r->georef_sigma_m == 0);
+  vg_cube_free(r);
+  vg_cube_free(c);
+  unlink(a);
+  unlink(b);
+  rmdir(dir);
+}
+
 int main(void)
 {
   const struct CMUnitTest mat[] = {
@@ -943,6 +993,7 @@ int main(void)
   const struct CMUnitTest hsi[] = {
     cmocka_unit_test(hsi_scenes),
     cmocka_unit_test(hsi_values),
+    cmocka_unit_test(tiff_georef_sigma),
   };
   int failed = 0;
   failed += cmocka_run_group_tests_name("raster.mat", mat, NULL, NULL);

@@ -43,5 +43,11 @@ int vg_cmd_worker(int argc, char **argv);
 void vg_cmd_worker_help(void);
 int vg_cmd_jobs(int argc, char **argv);
 void vg_cmd_jobs_help(void);
+int vg_cmd_simulate(int argc, char **argv);
+void vg_cmd_simulate_help(void);
+int vg_cmd_demo(int argc, char **argv);
+void vg_cmd_demo_help(void);
+int vg_cmd_score(int argc, char **argv);
+void vg_cmd_score_help(void);
 
 #endif

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job until `vigia demo` exists: build, then read the real drone
-# video of VIRAT AP Hill (MPEG-2 TS, EG 0104 KLV): what it holds, and every
-# frame with its sensor pose (PNG + JSON in build/demo/frames); its footprints
+# A tour of vigia on real public data (the main job, on a simulated flight, is
+# scripts/demo.sh): build, then read the real drone video of VIRAT AP Hill (MPEG-2 TS, EG 0104 KLV): what it holds, and every
+# frame with its sensor pose (PNG + JSON in build/tour/frames); its footprints
 # on the ground (GeoJSON, KML) and the check of its own KLV geometry; the
 # anomaly detector on the 11 hyperspectral benchmark scenes beside published
 # figures; the clip through detection, geolocation and fusion into a site
@@ -15,23 +15,23 @@ cmake --build --preset release -j"$(nproc)" --target vigia >/dev/null
 V=./build/release/cli/vigia
 $V probe "$DATA/fmv/aphill_klv_10s.ts"
 echo
-mkdir -p build/demo
-$V frames "$DATA/fmv/aphill_klv_10s.ts" --rgb --out build/demo/frames | cut -c1-220
-echo "frames and their poses: build/demo/frames/"
+mkdir -p build/tour
+$V frames "$DATA/fmv/aphill_klv_10s.ts" --rgb --out build/tour/frames | cut -c1-220
+echo "frames and their poses: build/tour/frames/"
 echo
-$V footprints "$DATA/fmv/aphill_klv_10s.ts" -o build/demo/aphill_footprints.geojson
-$V footprints "$DATA/fmv/aphill_klv_10s.ts" -o build/demo/aphill_footprints.kml
-echo "footprints: build/demo/aphill_footprints.geojson, .kml"
+$V footprints "$DATA/fmv/aphill_klv_10s.ts" -o build/tour/aphill_footprints.geojson
+$V footprints "$DATA/fmv/aphill_klv_10s.ts" -o build/tour/aphill_footprints.kml
+echo "footprints: build/tour/aphill_footprints.geojson, .kml"
 echo
 $V geocheck "$DATA/fmv/aphill_klv_10s.ts"
 echo
-$V had --roc build/demo/had_roc.png "$DATA/hsi"
-$V detect "$DATA/hsi/abu-airport-1.mat" --out build/demo/airport-1 --truth "$DATA/hsi/abu-airport-1.mat"
-echo "scores, preview and detections: build/demo/airport-1/; ROC curves: build/demo/had_roc.png"
+$V had --roc build/tour/had_roc.png "$DATA/hsi"
+$V detect "$DATA/hsi/abu-airport-1.mat" --out build/tour/airport-1 --truth "$DATA/hsi/abu-airport-1.mat"
+echo "scores, preview and detections: build/tour/airport-1/; ROC curves: build/tour/had_roc.png"
 echo
-rm -f build/demo/register.db build/demo/register.db-wal build/demo/register.db-shm
-$V exploit "$DATA/fmv/aphill_klv_10s.ts" --every 1 --db build/demo/register.db
-$V sites --db build/demo/register.db list
-echo "the site register: build/demo/register.db (vigia sites --db build/demo/register.db ...)"
+rm -f build/tour/register.db build/tour/register.db-wal build/tour/register.db-shm
+$V exploit "$DATA/fmv/aphill_klv_10s.ts" --every 1 --db build/tour/register.db
+$V sites --db build/tour/register.db list
+echo "the site register: build/tour/register.db (vigia sites --db build/tour/register.db ...)"
 echo
 $V klv --summary "$DATA/klv/streams/cheyenne_st0601v1.klv" | cut -c1-400

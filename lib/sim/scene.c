@@ -502,7 +502,8 @@ static int make_fields(sim_world *w)
   return VG_OK;
 }
 
-int sim_world_new(sim_world **out, const vg_sim_scenario *sc, const char *data_dir)
+int sim_world_new(sim_world **out, const vg_sim_scenario *sc, const char *data_dir, const vg_geo_dem *dem,
+                  const vg_geo_geoid *geoid)
 {
   sim_world *w = calloc(1, sizeof *w);
   sim_rng r;
@@ -510,6 +511,8 @@ int sim_world_new(sim_world **out, const vg_sim_scenario *sc, const char *data_d
   if (!w)
     return vg_error_set(VG_E_NOMEM, "simulator world");
   w->sc = sc;
+  w->dem_file = dem;
+  w->geoid = geoid;
   if (sc->bands > 256) {
     free(w);
     return vg_error_set(VG_E_LIMIT, "simulator: %d bands (at most 256)", sc->bands);

@@ -104,7 +104,10 @@ enum { F_HEIGHT, F_VEG, F_ROCK, F_MIX };
 /* The library file of material m (relative to spectra/usgs). */
 const char *sim_material_file(int m);
 
-int sim_world_new(sim_world **out, const vg_sim_scenario *sc, const char *data_dir);
+/* The world of a scenario; @p dem (HAE, with its @p geoid; both borrowed, may be NULL)
+ * gives the terrain instead of generated relief. */
+int sim_world_new(sim_world **out, const vg_sim_scenario *sc, const char *data_dir, const vg_geo_dem *dem,
+                  const vg_geo_geoid *geoid);
 void sim_world_free(sim_world *w);
 
 /* Terrain height (MSL, m) at (e, n). */

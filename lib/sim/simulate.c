@@ -371,15 +371,13 @@ int vg_sim_run(const vg_sim_scenario *sc, const char *data_dir, const char *out_
   if ((rc = write_buf(path, &b)) != VG_OK)
     goto out;
   progress(fn, ud, "scene", 0, 0.0);
-  if ((rc = sim_world_new(&w, sc, data_dir)) != VG_OK)
-    goto out;
   if (sc->dem[0]) {
     vg_raster_dem_opts o = VG_RASTER_DEM_OPTS_INIT;
     if ((rc = vg_raster_dem_open(&dem_in, sc->dem, &o, geoid)) != VG_OK)
       goto out;
-    w->dem_file = dem_in;
-    w->geoid = geoid;
   }
+  if ((rc = sim_world_new(&w, sc, data_dir, dem_in, geoid)) != VG_OK)
+    goto out;
   snprintf(path, sizeof path, "%s/dem.tif", out_dir);
   if ((rc = make_dem(w, path, geoid, &dem)) != VG_OK)
     goto out;

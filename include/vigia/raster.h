@@ -39,6 +39,8 @@ typedef struct vg_cube {
    * it (GeoTIFF metadata item GEOREF_SIGMA_M), 0 when it does not.
    */
   double georef_sigma_m;
+  /** Acquisition time, UNIX microseconds (TIFF DateTime, UTC, whole seconds), 0 when unknown. */
+  int64_t time_us;
 } vg_cube;
 
 /** A zeroed cube (no georeferencing). @p *out belongs to the caller (vg_cube_free). */

@@ -43,6 +43,7 @@ int vg_cube_copy_georef(vg_cube *to, const vg_cube *from)
   to->has_nodata = from->has_nodata;
   to->nodata = from->nodata;
   to->georef_sigma_m = from->georef_sigma_m;
+  to->time_us = from->time_us;
   free(to->srs_wkt);
   to->srs_wkt = NULL;
   if (from->srs_wkt && !(to->srs_wkt = strdup(from->srs_wkt)))

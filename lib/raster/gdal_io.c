@@ -11,6 +11,7 @@
 #include <gdal.h>
 #include <ogr_srs_api.h>
 #include <math.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,6 +31,26 @@ static int ends_with(const char *s, const char *suf)
 }
 
 /* ENVI (and some other drivers) put the band centre in the band metadata. */
+/* TIFF DateTime "YYYY:MM:DD HH:MM:SS" (taken as UTC) in UNIX microseconds; 0 when absent or malformed. */
+static int64_t tiff_time(const char *v)
+{
+  int y, mo, d, h, mi, se;
+  char extra;
+  int64_t days;
+  if (!v || sscanf(v, "%4d:%2d:%2d %2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &extra) != 6 || y < 1970 ||
+      y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || h < 0 || mi < 0 ||
+      se < 0)
+    return 0;
+  /* days from the civil date (Howard Hinnant's algorithm) */
+  {
+    int yy = y - (mo <= 2);
+    int era = yy / 400, yoe = yy - era * 400, doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    days = (int64_t)era * 146097 + doe - 719468;
+  }
+  return ((days * 24 + h) * 60 + mi) * 60000000LL + (int64_t)se * 1000000LL;
+}
+
 static double *wavelengths(GDALDatasetH ds, int bands)
 {
   double *w = malloc((size_t)bands * sizeof *w);
@@ -97,6 +118,7 @@ int vg_raster_open(vg_raster **out, const char *path)
     double v = g ? strtod(g, &end) : 0;
     r->info.georef_sigma_m = g && end != g && !*end && v > 0 && isfinite(v) ? v : 0;
   }
+  r->info.time_us = tiff_time(GDALGetMetadataItem(r->ds, "TIFFTAG_DATETIME", NULL));
   snprintf(r->path, sizeof r->path, "%s", path);
   *out = r;
   return VG_OK;
@@ -155,13 +177,21 @@ int vg_raster_read(vg_cube **out, const char *path, const char *var)
   return VG_OK;
 }
 
-/* The stated georeferencing accuracy as dataset metadata (read back into georef_sigma_m). */
+/* The stated georeferencing accuracy and the acquisition time as dataset metadata (read back
+ * into georef_sigma_m and time_us). */
 static void set_georef_sigma(GDALDatasetH ds, const vg_cube *c)
 {
   if (c->georef_sigma_m > 0) {
     char v[64];
     snprintf(v, sizeof v, "%.6g", c->georef_sigma_m);
     GDALSetMetadataItem(ds, "GEOREF_SIGMA_M", v, NULL);
+  }
+  if (c->time_us > 0) {
+    char v[32];
+    time_t t = (time_t)(c->time_us / 1000000);
+    struct tm tm;
+    if (gmtime_r(&t, &tm) && strftime(v, sizeof v, "%Y:%m:%d %H:%M:%S", &tm))
+      GDALSetMetadataItem(ds, "TIFFTAG_DATETIME", v, NULL);
   }
 }
 

@@ -145,6 +145,9 @@ double sim_surface_temp(const sim_world *w, const sim_sample *s, double e, doubl
 
 /* ---- video ----------------------------------------------------------------------------- */
 
+/* UNIX microseconds of pass p's local solar hour (1-based p). */
+int64_t sim_pass_time_us(const vg_sim_scenario *sc, int p);
+
 /* Renders pass p's video into @p path with its KLV. */
 int sim_video(const sim_world *w, int p, const vg_geo_dem *dem, const char *path,
               vg_sim_progress_fn fn, void *ud);

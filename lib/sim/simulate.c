@@ -52,6 +52,13 @@ static void grid_gt(const vg_sim_scenario *sc, double e0, double n0, double gsd,
   gt[5] = -gsd / (SIM_R_EARTH * SIM_DEG);
 }
 
+/* UNIX microseconds of a pass's local solar hour (the rasters' acquisition time, the video's start). */
+int64_t sim_pass_time_us(const vg_sim_scenario *sc, int p)
+{
+  const vg_sim_pass *ps = &sc->pass[p - 1];
+  return (int64_t)llround((double)sc->start_us + ps->day * 86400e6 + (ps->hour - sc->lon0 / 15.0) * 3600e6);
+}
+
 static int georef(vg_cube *c, const vg_sim_scenario *sc, double e0, double n0, double gsd)
 {
   c->has_gt = 1;
@@ -193,6 +200,7 @@ static int render_cube(const sim_world *w, int p, const char *path, vg_sim_progr
     rc = vg_error_set(VG_E_NOMEM, "simulator");
   else
     memcpy(c->wavelength_um, w->wl, (size_t)nb * sizeof *c->wavelength_um);
+  c->time_us = sim_pass_time_us(sc, p);
   if (rc == VG_OK && (rc = georef(c, sc, -half, half, sc->gsd_m)) == VG_OK)
     rc = vg_raster_write_cube(path, c);
   vg_cube_free(c);
@@ -234,6 +242,7 @@ static int render_thermal(const sim_world *w, int p, const char *path, vg_sim_pr
     if (row % 32 == 0)
       progress(fn, ud, "thermal", p, (double)row / n);
   }
+  c->time_us = sim_pass_time_us(sc, p) + 60000000; /* the thermal run a minute later */
   if ((rc = georef(c, sc, -half, half, sc->gsd_m)) == VG_OK)
     rc = vg_raster_write_tiff(path, c, 0);
   vg_cube_free(c);

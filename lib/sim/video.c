@@ -386,7 +386,7 @@ int sim_video(const sim_world *w, int p, const vg_geo_dem *dem, const char *path
     gain = sim_rng_range(&gr, 0.85, 1.15);
   }
   sim_rng_seed(&rng, sc->seed, 300 + (uint64_t)p);
-  t0_day_us = (double)sc->start_us + ps->day * 86400e6 + (ps->hour - sc->lon0 / 15.0) * 3600e6;
+  t0_day_us = (double)sim_pass_time_us(sc, p);
   for (int64_t f = 0; f < nframes && rc == VG_OK; f++) {
     double t = (double)f / sc->fps;
     vg_geo_view v, vr;

@@ -930,8 +930,9 @@ static void hsi_values(void **st)
   }
 }
 
-/* GeoTIFF round trip of the georeferencing, its stated accuracy (GEOREF_SIGMA_M) and the
- * wavelengths; a raster that states no accuracy reads back 0. */
+/* GeoTIFF round trip of the georeferencing, its stated accuracy (GEOREF_SIGMA_M), the
+ * acquisition time (TIFF DateTime) and the wavelengths; a raster that states neither reads
+ * back 0. */
 static void tiff_georef_sigma(void **st)
 {
   char dir[] = "/tmp/vg_raster_XXXXXX", a[64], b[64];
@@ -949,6 +950,7 @@ static void tiff_georef_sigma(void **st)
   c->gt[3] = 17.8;
   c->gt[5] = -1e-5;
   c->georef_sigma_m = 4.25;
+  c->time_us = 1780300800000000LL + 3723000000LL; /* 2026-06-01T08:02:03Z */
   c->wavelength_um = malloc(3 * sizeof *c->wavelength_um);
   assert_non_null(c->wavelength_um);
   c->wavelength_um[0] = 0.45;
@@ -957,6 +959,7 @@ static void tiff_georef_sigma(void **st)
   assert_int_equal(vg_raster_write_cube(a, c), VG_OK);
   assert_int_equal(vg_raster_read(&r, a, NULL), VG_OK);
   assert_true(r->georef_sigma_m == 4.25);
+  assert_int_equal(r->time_us, 1780300800000000LL + 3723000000LL);
   assert_true(r->has_gt && r->gt[0] == -99.9 && r->gt[5] == -1e-5);
   assert_non_null(r->wavelength_um);
   assert_true(fabs(r->wavelength_um[2] - 2.2) < 1e-9);
@@ -970,9 +973,10 @@ static void tiff_georef_sigma(void **st)
   vg_cube_free(r);
   r = NULL;
   c->georef_sigma_m = 0;
+  c->time_us = 0;
   assert_int_equal(vg_raster_write_tiff(b, c, 0), VG_OK);
   assert_int_equal(vg_raster_read(&r, b, NULL), VG_OK);
-  assert_true(r->georef_sigma_m == 0);
+  assert_true(r->georef_sigma_m == 0 && r->time_us == 0);
   vg_cube_free(r);
   vg_cube_free(c);
   unlink(a);

@@ -392,6 +392,7 @@ typedef enum vg_klv_pose_field {
   VG_POSE_SENSOR_ABS_AZ,   /**< EG 0104 Angle to North */
   VG_POSE_SENSOR_ABS_EL,   /**< EG 0104 Obliquity Angle */
   VG_POSE_SENSOR_ABS_ROLL, /**< EG 0104 Sensor Roll Angle */
+  VG_POSE_SECURITY,        /**< ST 0601 tag 48, the nested ST 0102 set: security_* */
   VG_POSE__COUNT
 } vg_klv_pose_field;
 
@@ -423,6 +424,16 @@ typedef struct vg_klv_pose {
    * geometry module turns either into a ray.
    */
   double sensor_abs_az, sensor_abs_el, sensor_abs_roll;
+  /**
+   * The video's security marking as its ST 0102 set (ST 0601 tag 48) carries
+   * it: classification (tag 1: 1 UNCLASSIFIED .. 5 TOP SECRET, 0 absent),
+   * country coding method (tag 2, 0 absent), releasing instructions (tag 6)
+   * and caveats (tag 5), NUL-terminated, cut if longer. lib/products makes a
+   * marking of them (vg_marking_from_pose).
+   */
+  uint8_t security_class, security_method;
+  char security_rel[128];
+  char security_caveats[64];
 } vg_klv_pose;
 
 /** Fills @p out from a decoded ST 0601 or EG 0104 packet. @return VG_OK or VG_E_UNSUPPORTED. */

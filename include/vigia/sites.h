@@ -61,6 +61,8 @@ const char *vg_site_state_name(vg_site_state s);
 
 /** Longest flight / detector name kept (bytes, without the NUL). */
 #define VG_SITES_NAME_MAX 63
+/** Longest marking banner kept with an observation (bytes). */
+#define VG_SITES_MARKING_MAX 511
 /** Longest analyst note. */
 #define VG_SITES_NOTE_MAX 1023
 /** Largest image chip stored with an observation (bytes). */
@@ -81,6 +83,13 @@ typedef struct vg_obs {
   int r0, c0, r1, c1;       /**< pixel box in the frame */
   const uint8_t *chip;      /**< PNG image chip (borrowed), may be NULL */
   size_t chip_len;
+  /**
+   * The security marking of the source the detection came from, as a banner
+   * (e.g. "UNCLASSIFIED//REL TO USA, MEX"; lib/products parses it); borrowed,
+   * NULL or "" for an unmarked source, whose sites are then not releasable.
+   * Not loaded by vg_register_history.
+   */
+  const char *marking;
 } vg_obs;
 
 /** A site as the register holds it. */
@@ -218,6 +227,13 @@ int vg_register_near(vg_register *r, double lat, double lon, double radius_m, si
                      vg_site **out, size_t *n);
 /** The observations fused into a site, oldest first (chips not loaded). *out: free(). */
 int vg_register_history(vg_register *r, int64_t id, vg_obs **out, size_t *n);
+/**
+ * The distinct markings of a site's observations (banners, "" for unmarked
+ * sources), sorted: what a product of the site derives its own marking from.
+ * @p *out is an array of @p *n malloc'd strings (vg_register_markings_free).
+ */
+int vg_register_site_markings(vg_register *r, int64_t id, char ***out, size_t *n);
+void vg_register_markings_free(char **m, size_t n);
 /** An analyst's decision (CONFIRMED or DISMISSED, or back to CANDIDATE) with a note (may be NULL). */
 int vg_register_set_state(vg_register *r, int64_t id, vg_site_state st, const char *note);
 /** Replaces a site's note. */

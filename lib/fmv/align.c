@@ -107,6 +107,12 @@ static void pose_merge(vg_klv_pose *dst, const vg_klv_pose *src)
   }
   if (vg_klv_pose_has(src, VG_POSE_PLATFORM_DESIGNATION))
     memcpy(dst->platform_designation, src->platform_designation, sizeof dst->platform_designation);
+  if (vg_klv_pose_has(src, VG_POSE_SECURITY)) {
+    dst->security_class = src->security_class;
+    dst->security_method = src->security_method;
+    memcpy(dst->security_rel, src->security_rel, sizeof dst->security_rel);
+    memcpy(dst->security_caveats, src->security_caveats, sizeof dst->security_caveats);
+  }
   dst->present |= src->present;
   dst->source = src->source;
   if (src->ls_version >= 0)

@@ -453,6 +453,17 @@ int vg_fmv_pose_to_json(vg_jw *w, const vg_klv_pose *p)
   if (vg_klv_pose_has(p, VG_POSE_PLATFORM_DESIGNATION)) {
     kv_str(w, "platform_designation", p->platform_designation);
   }
+  if (vg_klv_pose_has(p, VG_POSE_SECURITY)) {
+    vg_jw_key(w, "security");
+    vg_jw_obj_begin(w);
+    vg_jw_key(w, "classification");
+    vg_jw_uint(w, p->security_class);
+    vg_jw_key(w, "coding_method");
+    vg_jw_uint(w, p->security_method);
+    kv_str(w, "releasing_instructions", p->security_rel);
+    kv_str(w, "caveats", p->security_caveats);
+    vg_jw_obj_end(w);
+  }
   vg_jw_obj_end(w);
   return VG_OK;
 }

@@ -126,6 +126,24 @@ int vg_klv_pose_from_packet(vg_klv_pose *out, const vg_klv_packet *pkt)
       p.present |= 1u << VG_POSE_CORNERS;
     }
   }
+  if ((it = find(s, 48)) && it->type == VG_KLV_T_SET && it->child) {
+    const vg_klv_item *c;
+    if ((c = vg_klv_find(it->child, 1)) && c->type == VG_KLV_T_UINT && c->v.u <= 255)
+      p.security_class = (uint8_t)c->v.u;
+    if ((c = vg_klv_find(it->child, 2)) && c->type == VG_KLV_T_UINT && c->v.u <= 255)
+      p.security_method = (uint8_t)c->v.u;
+    if ((c = vg_klv_find(it->child, 6)) && c->type == VG_KLV_T_STRING) {
+      size_t n = c->v.s.n < sizeof p.security_rel - 1 ? c->v.s.n : sizeof p.security_rel - 1;
+      memcpy(p.security_rel, c->v.s.p, n);
+      p.security_rel[n] = 0;
+    }
+    if ((c = vg_klv_find(it->child, 5)) && c->type == VG_KLV_T_STRING) {
+      size_t n = c->v.s.n < sizeof p.security_caveats - 1 ? c->v.s.n : sizeof p.security_caveats - 1;
+      memcpy(p.security_caveats, c->v.s.p, n);
+      p.security_caveats[n] = 0;
+    }
+    p.present |= 1u << VG_POSE_SECURITY;
+  }
   if ((it = find(s, 10)) && it->type == VG_KLV_T_STRING) {
     size_t n = it->v.s.n < sizeof p.platform_designation - 1 ? it->v.s.n
                                                              : sizeof p.platform_designation - 1;

@@ -102,6 +102,9 @@ static int check_obs(const vg_obs *o)
   if ((unsigned)o->kind >= VG_EVID__COUNT)
     return vg_error_set(VG_E_INVALID, "observation %s/%lld/%s/%d: evidence kind %d", o->flight,
                         (long long)o->frame, o->detector, o->seq, (int)o->kind);
+  if (o->marking && strnlen(o->marking, VG_SITES_MARKING_MAX + 1) > VG_SITES_MARKING_MAX)
+    return vg_error_set(VG_E_LIMIT, "observation %s/%lld/%s/%d: marking longer than VG_SITES_MARKING_MAX",
+                        o->flight, (long long)o->frame, o->detector, o->seq);
   if (o->chip_len > VG_SITES_CHIP_MAX)
     return vg_error_set(VG_E_LIMIT, "observation %s/%lld/%s/%d: chip of %zu bytes exceeds VG_SITES_CHIP_MAX",
                         o->flight, (long long)o->frame, o->detector, o->seq, o->chip_len);
@@ -640,6 +643,20 @@ int vg_register_near(vg_register *r, double lat, double lon, double radius_m, si
 int vg_register_history(vg_register *r, int64_t id, vg_obs **out, size_t *n)
 {
   return r->ops->history(r->db, id, out, n);
+}
+
+int vg_register_site_markings(vg_register *r, int64_t id, char ***out, size_t *n)
+{
+  *out = NULL;
+  *n = 0;
+  return r->ops->site_markings(r->db, id, out, n);
+}
+
+void vg_register_markings_free(char **m, size_t n)
+{
+  for (size_t i = 0; m && i < n; i++)
+    free(m[i]);
+  free(m);
 }
 
 int vg_register_set_state(vg_register *r, int64_t id, vg_site_state state, const char *note)

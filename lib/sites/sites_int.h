@@ -45,6 +45,8 @@ typedef struct vg__store_ops {
   int (*site_update)(void *db, const vg_site *s);       /* every field but id (pass state included) */
   /* Marks (flight, frame) as covered: *first 1 the first time, 0 after. */
   int (*pass_mark)(void *db, const char *flight, int64_t frame, int64_t time_us, int *first);
+  /* The distinct markings of a site's observations, sorted ("" unmarked); malloc'd strings. */
+  int (*site_markings)(void *db, int64_t site_id, char ***out, size_t *n);
   /* Observations of a site, oldest first (time, then id), chips not loaded. */
   int (*history)(void *db, int64_t site_id, vg_obs **out, size_t *n);
   int (*counts)(void *db, int64_t *sites, int64_t *obs);

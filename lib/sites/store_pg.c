@@ -73,7 +73,7 @@
 #include "sites_int.h"
 
 /* The schema version this code writes and understands. */
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 /* Advisory lock keys: "vigia" then 1 (schema migration: VG__PG_LOCK_MIGRATE, pg_int.h) or 2 (writer). Their scope is the
  * database, so two registers in two schemas of one database share the writer lock: they
  * only wait for each other, never see each other's data. */
@@ -125,15 +125,16 @@ enum {
   S_PASS_MARK,
   S_HISTORY,
   S_COUNTS,
+  S_MARKINGS,
   S__COUNT
 };
 
 static const stmt_def k_stmt[S__COUNT] = {
-    [S_OBS_INSERT] = {"vg_obs_insert", "slsiilddddddddiiiib",
+    [S_OBS_INSERT] = {"vg_obs_insert", "slsiilddddddddiiiibs",
                       "INSERT INTO obs (id, flight, frame, detector, seq, kind, time_us, lat, lon,"
-                      " hae, cov_ee, cov_en, cov_nn, sigma_up, score, r0, c0, r1, c1, chip)"
+                      " hae, cov_ee, cov_en, cov_nn, sigma_up, score, r0, c0, r1, c1, chip, marking)"
                       " SELECT coalesce(max(id), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-                      " $11, $12, $13, $14, $15, $16, $17, $18, $19 FROM obs"
+                      " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20 FROM obs"
                       " ON CONFLICT (flight, frame, detector, seq) DO NOTHING RETURNING id"},
     [S_OBS_FIND] = {"vg_obs_find", "slsi",
                     "SELECT id FROM obs WHERE flight = $1 AND frame = $2 AND detector = $3"
@@ -164,6 +165,7 @@ static const stmt_def k_stmt[S__COUNT] = {
                    "SELECT flight, frame, detector, seq, kind, time_us, lat, lon, hae, cov_ee,"
                    " cov_en, cov_nn, sigma_up, score, r0, c0, r1, c1"
                    " FROM obs WHERE site_id = $1 ORDER BY time_us, id LIMIT $2"},
+    [S_MARKINGS] = {"vg_markings", "l", "SELECT DISTINCT marking FROM obs WHERE site_id = $1 ORDER BY marking"},
     [S_COUNTS] = {"vg_counts", "",
                   "SELECT (SELECT count(*) FROM sites), (SELECT count(*) FROM obs)"},
 };
@@ -361,6 +363,8 @@ static const char *const k_migrations[PG_SCHEMA_VERSION] = {
     " ADD COLUMN flight_kinds bigint NOT NULL DEFAULT 0,"
     " ADD COLUMN flight_missed integer NOT NULL DEFAULT 0;"
     "DROP INDEX IF EXISTS obs_site_pass;",
+    /* 3: the marking of each observation's source (products derive a site's from them) */
+    "ALTER TABLE obs ADD COLUMN marking text NOT NULL DEFAULT '';",
 };
 
 /* PostGIS must be in the database; creates it when allowed (needs a superuser). */
@@ -461,6 +465,7 @@ static int pg_obs_insert(void *db, const vg_obs *o, int fresh, int64_t *obs_id, 
     p_bytes(&p, o->chip, o->chip_len);
   else
     p_null(&p);
+  p_bytes(&p, o->marking ? o->marking : "", o->marking ? strlen(o->marking) : 0);
   if ((rc = run(s, S_OBS_INSERT, &p, "inserting an observation", &r)) != VG_OK)
     return rc;
   if (PQntuples(r) == 1) {
@@ -711,6 +716,41 @@ static int pg_history(void *db, int64_t site_id, vg_obs **out, size_t *n)
   return VG_OK;
 }
 
+static int pg_site_markings(void *db, int64_t site_id, char ***out, size_t *n)
+{
+  pg_store *s = db;
+  params p = {0};
+  PGresult *r = NULL;
+  char **v = NULL;
+  int rc, rows;
+  p_i64(&p, site_id);
+  if ((rc = run(s, S_MARKINGS, &p, "reading a site's markings", &r)) != VG_OK)
+    return rc;
+  rows = PQntuples(r);
+  if (rows > 4096) {
+    PQclear(r);
+    return vg_error_set(VG_E_LIMIT, "postgresql: site %lld has more than 4096 markings", (long long)site_id);
+  }
+  if (rows > 0 && !(v = calloc((size_t)rows, sizeof *v))) {
+    PQclear(r);
+    return vg_error_set(VG_E_NOMEM, "markings");
+  }
+  for (int i = 0; i < rows; i++) {
+    size_t len = PQgetisnull(r, i, 0) ? 0 : (size_t)PQgetlength(r, i, 0);
+    if (!(v[i] = malloc(len + 1))) {
+      vg_register_markings_free(v, (size_t)i);
+      PQclear(r);
+      return vg_error_set(VG_E_NOMEM, "markings");
+    }
+    memcpy(v[i], PQgetvalue(r, i, 0), len);
+    v[i][len] = 0;
+  }
+  PQclear(r);
+  *out = v;
+  *n = (size_t)rows;
+  return VG_OK;
+}
+
 static int pg_counts(void *db, int64_t *sites, int64_t *obs)
 {
   pg_store *s = db;
@@ -748,6 +788,7 @@ static const vg__store_ops k_pg_ops = {
     .site_update = pg_site_update,
     .pass_mark = pg_pass_mark,
     .history = pg_history,
+    .site_markings = pg_site_markings,
     .counts = pg_counts,
     .close = pg_close,
 };

@@ -121,6 +121,8 @@ static const char *const k_migrations[] = {
   "ALTER TABLE sites ADD COLUMN frame INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE sites ADD COLUMN flight_kinds INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE sites ADD COLUMN flight_missed INTEGER NOT NULL DEFAULT 0;",
+  /* 3: the marking of each observation's source (products derive a site's from them) */
+  "ALTER TABLE obs ADD COLUMN marking TEXT NOT NULL DEFAULT '';",
 };
 #define NMIGRATIONS ((int)(sizeof k_migrations / sizeof k_migrations[0]))
 
@@ -147,6 +149,7 @@ enum {
   ST_PASS_MARK,
   ST_HISTORY,
   ST_COUNT_SITES,
+  ST_MARKINGS,
   ST_COUNT_OBS,
   ST_READ_BEGIN,
   ST__COUNT
@@ -158,8 +161,8 @@ static const char *const k_sql[ST__COUNT] = {
   [ST_ROLLBACK] = "ROLLBACK",
   [ST_OBS_INSERT] =
     "INSERT INTO obs(flight, frame, detector, seq, kind, time_us, lat, lon, hae, cov_ee, cov_en,"
-    " cov_nn, sigma_up, score, r0, c0, r1, c1, chip, id, site_id)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+    " cov_nn, sigma_up, score, r0, c0, r1, c1, chip, id, site_id, marking)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
   [ST_OBS_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM obs",
   [ST_OBS_FIND] = "SELECT id FROM obs WHERE flight = ?1 AND frame = ?2 AND detector = ?3 AND seq = ?4",
   [ST_OBS_GROUP] = "SELECT 1 FROM obs WHERE flight = ?1 AND frame = ?2 AND detector = ?3 LIMIT 1",
@@ -195,6 +198,7 @@ static const char *const k_sql[ST__COUNT] = {
                  " cov_nn, sigma_up, score, r0, c0, r1, c1 FROM obs WHERE site_id = ?1"
                  " ORDER BY time_us, id",
   [ST_COUNT_SITES] = "SELECT count(*) FROM sites",
+  [ST_MARKINGS] = "SELECT DISTINCT marking FROM obs WHERE site_id = ?1 ORDER BY marking",
   [ST_COUNT_OBS] = "SELECT count(*) FROM obs",
   [ST_READ_BEGIN] = "BEGIN",
 };
@@ -347,8 +351,9 @@ static int obs_write(store *s, int64_t site_id)
     sqlite3_bind_int64(q, 21, site_id);
   else
     sqlite3_bind_null(q, 21);
+  sqlite3_bind_text(q, 22, o->marking ? o->marking : "", -1, SQLITE_STATIC);
   rc = run_done(s, q, "inserting an observation");
-  sqlite3_clear_bindings(q); /* drop the borrowed chip */
+  sqlite3_clear_bindings(q); /* drop the borrowed chip and marking */
   return rc;
 }
 
@@ -688,6 +693,46 @@ done:
   return VG_OK;
 }
 
+static int sq_site_markings(void *h, int64_t site_id, char ***out, size_t *n)
+{
+  store *s = h;
+  sqlite3_stmt *q;
+  char **v = NULL;
+  size_t k = 0;
+  int rc = VG_OK, sr;
+  if ((rc = flush(s)) != VG_OK)
+    return rc;
+  if (!(q = stmt(s, ST_MARKINGS)))
+    return VG_E_DB;
+  sqlite3_bind_int64(q, 1, site_id);
+  while ((sr = sqlite3_step(q)) == SQLITE_ROW) {
+    const unsigned char *t = sqlite3_column_text(q, 0);
+    char **nv;
+    if (k >= 4096) {
+      rc = vg_error_set(VG_E_LIMIT, "sqlite '%s': site %lld has more than 4096 markings", s->path, (long long)site_id);
+      break;
+    }
+    if (!(nv = realloc(v, (k + 1) * sizeof *v)) || !(nv[k] = strdup(t ? (const char *)t : ""))) {
+      if (nv)
+        v = nv;
+      rc = vg_error_set(VG_E_NOMEM, "markings");
+      break;
+    }
+    v = nv;
+    k++;
+  }
+  if (rc == VG_OK && sr != SQLITE_DONE)
+    rc = db_err(s, "reading a site's markings");
+  sqlite3_reset(q);
+  if (rc != VG_OK) {
+    vg_register_markings_free(v, k);
+    return rc;
+  }
+  *out = v;
+  *n = k;
+  return VG_OK;
+}
+
 static int count_one(store *s, int k, int64_t *out, const char *what)
 {
   sqlite3_stmt *q = stmt(s, k);
@@ -760,6 +805,7 @@ static const vg__store_ops k_ops = {
   .site_update = sq_site_update,
   .pass_mark = sq_pass_mark,
   .history = sq_history,
+  .site_markings = sq_site_markings,
   .counts = sq_counts,
   .close = sq_close,
 };

@@ -373,6 +373,11 @@ static void sim_video_geometry(void **state)
     if (f->meta.align != VG_FMV_ALIGN_PTS && f->meta.align != VG_FMV_ALIGN_PTS_HOLD)
       fail_msg("frame %lld aligned by %d, not by PTS", (long long)f->index, (int)f->meta.align);
     assert_int_equal(f->width, s.width);
+    /* the ST 0102 set nested at tag 48 reaches the pose: the video's marking */
+    assert_true(vg_klv_pose_has(&f->meta.pose, VG_POSE_SECURITY));
+    assert_int_equal(f->meta.pose.security_class, 1);   /* UNCLASSIFIED */
+    assert_int_equal(f->meta.pose.security_method, 14); /* GENC three-letter */
+    assert_string_equal(f->meta.pose.security_rel, s.releasable);
     assert_int_equal(vg_geo_check_add(chk, &f->meta.pose), VG_OK);
     frames++;
   }

@@ -9,7 +9,7 @@
  * its history) and no site was made twice (as many sites as places).
  *
  * Also: a register of schema version 1 (before the sites' pass state) is
- * migrated to version 2 on opening, its sites keeping their values with the
+ * migrated to the current version (3) on opening, its sites keeping their values with the
  * pass state's defaults.
  *
  * Needs a PostgreSQL + PostGIS server: VIGIA_PG_URI (scripts/pg.sh starts
@@ -296,7 +296,7 @@ static void pg_ok(PGconn *c, const char *sql)
 /*
  * Version 1 -> 2: a register made now, taken back to version 1 by hand (the pass state's
  * columns dropped, migration 1's obs_site_pass index made again, the version set to 1) with
- * a site of the old column set, opens at version 2: columns added with their defaults
+ * a site of the old column set, opens at the current version (3): columns added with their defaults
  * ('' / 0 / 0 / 0), the index gone, the site unchanged, and its next evidence counted in full.
  */
 static void upgrade_v1(void **state)
@@ -323,6 +323,7 @@ static void upgrade_v1(void **state)
   pg_ok(env->admin, "BEGIN");
   pg_ok(env->admin, "ALTER TABLE sites DROP COLUMN flight, DROP COLUMN frame, DROP COLUMN flight_kinds,"
                     " DROP COLUMN flight_missed");
+  pg_ok(env->admin, "ALTER TABLE obs DROP COLUMN marking");
   pg_ok(env->admin, "CREATE INDEX obs_site_pass ON obs (site_id, flight, frame)");
   pg_ok(env->admin, "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
   snprintf(sql, sizeof sql,
@@ -338,7 +339,7 @@ static void upgrade_v1(void **state)
   assert_int_equal(q_int(env->admin, sql), 17);
 
   assert_int_equal(vg_register_open(&reg, env->uri), VG_OK);
-  assert_int_equal(q_int(env->admin, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+  assert_int_equal(q_int(env->admin, "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
   assert_int_equal(q_int(env->admin, sql), 21);
   snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_indexes WHERE schemaname = '%s' AND indexname = 'obs_site_pass'",
            env->schema);

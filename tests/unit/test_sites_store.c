@@ -32,7 +32,7 @@
 #define DEG (3.14159265358979323846 / 180.0)
 #define R_EARTH 6371008.8 /* the sphere of lib/sites (fuse.c) */
 /* Schema version this code's migrations end at (lib/sites/store_sqlite.c). */
-#define SQLITE_SCHEMA_VERSION 2
+#define SQLITE_SCHEMA_VERSION 3
 /* The kill test's synthetic flight: batches x observations, around this many true sites. */
 #define KILL_BATCHES 200
 #define KILL_BATCH 50
@@ -473,6 +473,37 @@ static void test_reingest(void **state)
   assert_int_equal(dobs, 20 + 1 + 4);
   free(a);
   free(b);
+}
+
+/* Each observation keeps its source's marking; a site's distinct markings come back sorted,
+ * "" for an unmarked source; a marking longer than VG_SITES_MARKING_MAX is refused. */
+static void test_markings(void **state)
+{
+  ctx *c = *state;
+  vg_obs o[4];
+  vg_site s;
+  char **m = NULL, big[VG_SITES_MARKING_MAX + 2];
+  size_t n = 0;
+  o[0] = mk_obs(c, "m", 1, 0, VG_EVID_THERMAL, 0, 0, 25, 25);
+  o[0].marking = "UNCLASSIFIED//REL TO USA, MEX";
+  o[1] = mk_obs(c, "m2", 1, 0, VG_EVID_SPECTRAL, 1, 0, 25, 25);
+  o[1].marking = "CONFIDENTIAL//REL TO USA, MEX";
+  o[2] = mk_obs(c, "m3", 1, 0, VG_EVID_ANOMALY, 0, 1, 25, 25); /* unmarked */
+  o[3] = mk_obs(c, "m4", 1, 0, VG_EVID_THERMAL, 1, 1, 25, 25);
+  o[3].marking = "UNCLASSIFIED//REL TO USA, MEX"; /* the same again */
+  ingest_ok(c, o, 4, NULL);
+  s = one_site(c);
+  assert_int_equal(vg_register_site_markings(c->r, s.id, &m, &n), VG_OK);
+  assert_int_equal(n, 3);
+  assert_string_equal(m[0], "");
+  assert_string_equal(m[1], "CONFIDENTIAL//REL TO USA, MEX");
+  assert_string_equal(m[2], "UNCLASSIFIED//REL TO USA, MEX");
+  vg_register_markings_free(m, n);
+  memset(big, 'A', sizeof big - 1);
+  big[sizeof big - 1] = 0;
+  o[0] = mk_obs(c, "m5", 1, 0, VG_EVID_THERMAL, 0, 0, 25, 25);
+  o[0].marking = big;
+  assert_int_equal(vg_register_ingest(c->r, o, 1, NULL, NULL), VG_E_LIMIT);
 }
 
 /* Box: inclusive edges, order by id, max; near: nearest first, max, the radius edge. */
@@ -982,7 +1013,7 @@ static int64_t sq_int(sqlite3 *db, const char *sql)
 /*
  * A register of schema version 1 (sites without the pass state: the columns of migration 1,
  * made here by dropping those of migration 2 and setting the version back) holding a site
- * and an observation opens, is migrated to version 2, and its site reads back unchanged with
+ * and an observation opens, is migrated to the current version (3), and its site reads back unchanged with
  * the defaults ('' / 0 / 0 / 0). Its next evidence counts in full: a detection of a new
  * flight adds hit + agree, a coverage of another flight a miss.
  */
@@ -1009,6 +1040,7 @@ static void test_sqlite_upgrade_v1(void **state)
                                 "ALTER TABLE sites DROP COLUMN frame;"
                                 "ALTER TABLE sites DROP COLUMN flight_kinds;"
                                 "ALTER TABLE sites DROP COLUMN flight_missed;"
+                                "ALTER TABLE obs DROP COLUMN marking;"
                                 "UPDATE meta SET value = 1 WHERE key = 'schema_version';"
                                 "COMMIT",
                                 NULL, NULL, NULL),
@@ -1273,6 +1305,7 @@ static void test_pg_unset(void **state)
   cmocka_unit_test_setup_teardown(test_fuse_correlated, setup, teardown), \
   cmocka_unit_test_setup_teardown(test_far_second_site, setup, teardown), \
   cmocka_unit_test_setup_teardown(test_reingest, setup, teardown),       \
+  cmocka_unit_test_setup_teardown(test_markings, setup, teardown),       \
   cmocka_unit_test_setup_teardown(test_box_near, setup, teardown),       \
   cmocka_unit_test_setup_teardown(test_history, setup, teardown),        \
   cmocka_unit_test_setup_teardown(test_coverage, setup, teardown),       \

@@ -7,6 +7,7 @@ PKGS="build-essential cmake pkg-config libcmocka-dev libjansson-dev clang xxd
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg zlib1g-dev \
   libgdal-dev libproj-dev proj-data libopenblas-dev liblapacke-dev libcairo2-dev python3-spectral
   libsqlite3-dev libpq-dev
+  libsodium-dev libxml2-utils python3-jsonschema
   postgresql postgresql-15-postgis-3"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

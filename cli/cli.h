@@ -47,7 +47,11 @@ int vg_cmd_simulate(int argc, char **argv);
 void vg_cmd_simulate_help(void);
 int vg_cmd_demo(int argc, char **argv);
 void vg_cmd_demo_help(void);
+int vg_cmd_export(int argc, char **argv);
+void vg_cmd_export_help(void);
 int vg_cmd_score(int argc, char **argv);
 void vg_cmd_score_help(void);
+int vg_cmd_audit(int argc, char **argv);
+void vg_cmd_audit_help(void);
 
 #endif

@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "vigia/exploit.h"
 #include "vigia/geo.h"
+#include "vigia/products.h"
 #include "vigia/sim.h"
 #include "vigia/sites.h"
 
@@ -195,7 +197,8 @@ void vg_cmd_demo_help(void)
          "The whole system on a simulated flight: simulates the default scenario (three\n"
          "passes over ten hidden sites and their look-alikes), runs exploit on every pass\n"
          "(video, spectral cube with the plastic library as targets, thermal raster) into\n"
-         "DIR/register.db, writes DIR/sites.geojson, and scores the register against the\n"
+         "DIR/register.db, writes the products released to each partner of the scenario's\n"
+         "marking (DIR/products/CCC/), and scores the register against the\n"
          "truth: recall and precision of the confirmed sites, location error against the\n"
          "stated uncertainty, and where to look next.\n\n"
          "options:\n"
@@ -224,78 +227,65 @@ static void on_exploit(void *ud, const char *in, const vg_exploit_stats *s, int 
   bar(e->p, what, done ? 1.0 : 0.5);
 }
 
-static int write_sites_geojson(vg_register *reg, const vg_truth_item *t, size_t nt, const char *path)
+/*
+ * The products for every partner the scenario's marking releases to (its REL TO but USA):
+ * DIR/products/CCC/sites.{geojson,kml,cot,stix.json}, through the release decision. Prints a
+ * line per partner.
+ */
+static int write_products(vg_register *reg, const vg_sim_scenario *sc, const char *out)
 {
-  double la0 = 90, la1 = -90, lo0 = 180, lo1 = -180;
-  vg_site *s = NULL;
-  size_t n = 0;
-  vg_buf b;
-  vg_jw j;
-  FILE *f;
-  int rc;
-  for (size_t i = 0; i < nt; i++) {
-    la0 = fmin(la0, t[i].lat);
-    la1 = fmax(la1, t[i].lat);
-    lo0 = fmin(lo0, t[i].lon);
-    lo1 = fmax(lo1, t[i].lon);
+  static const struct {
+    vg_product_format f;
+    const char *ext;
+  } k[] = {{VG_PRODUCT_GEOJSON, "geojson"}, {VG_PRODUCT_KML, "kml"}, {VG_PRODUCT_COT, "cot"}, {VG_PRODUCT_STIX, "stix.json"}};
+  const double box[4] = {-90, 90, -180, 180};
+  const char *r = sc->releasable;
+  char dir[4200], path[4300];
+  int rc = VG_OK;
+  snprintf(dir, sizeof dir, "%s/products", out);
+  mkdir(dir, 0777);
+  while (*r && rc == VG_OK) {
+    size_t n = strcspn(r, " "), ns = 0;
+    vg_recipient rec;
+    vg_product_site *s = NULL;
+    memset(&rec, 0, sizeof rec);
+    if (n == 3 && strncmp(r, "USA", 3)) {
+      memcpy(rec.country, r, 3);
+      rec.cleared = VG_CLASS_U;
+      snprintf(dir, sizeof dir, "%s/products/%s", out, rec.country);
+      mkdir(dir, 0777);
+      if ((rc = vg_products_collect(reg, box, &rec, NULL, NULL, &s, &ns)) == VG_OK) {
+        size_t kept = 0; /* the partner gets the confirmed sites */
+        for (size_t i = 0; i < ns; i++)
+          if (s[i].site.state == VG_SITE_CONFIRMED)
+            s[kept++] = s[i];
+        ns = kept;
+        for (size_t q = 0; q < sizeof k / sizeof k[0] && rc == VG_OK; q++) {
+          vg_buf b;
+          vg_product_opts po = VG_PRODUCT_OPTS_INIT;
+          FILE *f;
+          vg_buf_init(&b, 1u << 30);
+          po.title = sc->name;
+          po.exercise = 1; /* simulated: CoT opex e- */
+          snprintf(path, sizeof path, "%s/sites.%s", dir, k[q].ext);
+          if ((rc = vg_product_write(&b, k[q].f, s, ns, &po)) == VG_OK) {
+            f = fopen(path, "wb");
+            if (!f || fwrite(b.data, 1, b.len, f) != b.len)
+              rc = vg_error_set(VG_E_IO, "cannot write %s", path);
+            if (f && fclose(f) != 0 && rc == VG_OK)
+              rc = vg_error_set(VG_E_IO, "cannot write %s", path);
+          }
+          vg_buf_free(&b);
+        }
+        printf("products for %s: %zu confirmed sites released (UNCLASSIFIED clearance) in %s/sites.{geojson,kml,cot,stix.json}\n",
+               rec.country, ns, dir);
+      }
+      free(s);
+    }
+    r += n;
+    while (*r == ' ')
+      r++;
   }
-  if ((rc = vg_register_box(reg, la0 - 0.02, la1 + 0.02, lo0 - 0.02, lo1 + 0.02, 0, &s, &n)) != VG_OK)
-    return rc;
-  vg_buf_init(&b, 256u << 20);
-  vg_jw_init(&j, &b, 0);
-  vg_jw_obj_begin(&j);
-  vg_jw_key(&j, "type");
-  vg_jw_str(&j, "FeatureCollection");
-  vg_jw_key(&j, "features");
-  vg_jw_arr_begin(&j);
-  for (size_t i = 0; i < n; i++) {
-    if (s[i].state == VG_SITE_INACTIVE || s[i].state == VG_SITE_DISMISSED)
-      continue;
-    vg_jw_obj_begin(&j);
-    vg_jw_key(&j, "type");
-    vg_jw_str(&j, "Feature");
-    vg_jw_key(&j, "geometry");
-    vg_jw_obj_begin(&j);
-    vg_jw_key(&j, "type");
-    vg_jw_str(&j, "Point");
-    vg_jw_key(&j, "coordinates");
-    vg_jw_arr_begin(&j);
-    vg_jw_real(&j, round(s[i].lon * 1e7) / 1e7);
-    vg_jw_real(&j, round(s[i].lat * 1e7) / 1e7);
-    vg_jw_arr_end(&j);
-    vg_jw_obj_end(&j);
-    vg_jw_key(&j, "properties");
-    vg_jw_obj_begin(&j);
-    vg_jw_key(&j, "id");
-    vg_jw_int(&j, s[i].id);
-    vg_jw_key(&j, "state");
-    vg_jw_str(&j, vg_site_state_name(s[i].state));
-    vg_jw_key(&j, "p");
-    vg_jw_real(&j, round(vg_fuse_prob(s[i].logodds) * 1000) / 1000);
-    vg_jw_key(&j, "ce90_m");
-    vg_jw_real(&j, round(vg_geo_ce90(s[i].cov_en) * 10) / 10);
-    vg_jw_key(&j, "observations");
-    vg_jw_int(&j, s[i].nobs);
-    vg_jw_key(&j, "evidence");
-    vg_jw_arr_begin(&j);
-    for (int k = 0; k < VG_EVID__COUNT; k++)
-      if (s[i].kinds & (1u << k))
-        vg_jw_str(&j, vg_evidence_name((vg_evidence)k));
-    vg_jw_arr_end(&j);
-    vg_jw_obj_end(&j);
-    vg_jw_obj_end(&j);
-  }
-  vg_jw_arr_end(&j);
-  vg_jw_obj_end(&j);
-  free(s);
-  if ((rc = vg_jw_finish(&j)) == VG_OK) {
-    f = fopen(path, "wb");
-    if (!f || fwrite(b.data, 1, b.len, f) != b.len || fputc('\n', f) == EOF)
-      rc = vg_error_set(VG_E_IO, "cannot write %s", path);
-    if (f)
-      fclose(f);
-  }
-  vg_buf_free(&b);
   return rc;
 }
 
@@ -444,13 +434,13 @@ int vg_cmd_demo(int argc, char **argv)
       goto done;
     }
   }
-  snprintf(path, sizeof path, "%s/sites.geojson", out);
-  if (write_sites_geojson(reg, truth, nt, path) != VG_OK) {
+  report(reg, truth, nt, &s1, &s2);
+  printf("\n");
+  if (write_products(reg, &sc, out) != VG_OK) {
     fprintf(stderr, "vigia demo: %s\n", vg_error_last());
     goto done;
   }
-  report(reg, truth, nt, &s1, &s2);
-  printf("\nproducts: %s/sites.geojson (sites), %s/register.db (vigia sites --db ...), %s/truth.geojson, "
+  printf("\nfiles: %s/products/ (per partner), %s/register.db (vigia sites --db ...), %s/truth.geojson, "
          "%s/passN/ (video.ts, cube.tif, thermal.tif); %.1f s\n",
          out, out, out, out, elapsed(&p));
   status = VG_EXIT_CLEAN;

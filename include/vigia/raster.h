@@ -41,6 +41,8 @@ typedef struct vg_cube {
   double georef_sigma_m;
   /** Acquisition time, UNIX microseconds (TIFF DateTime, UTC, whole seconds), 0 when unknown. */
   int64_t time_us;
+  /** The product's security marking banner (GeoTIFF metadata item MARKING), "" when unmarked. */
+  char marking[512];
 } vg_cube;
 
 /** A zeroed cube (no georeferencing). @p *out belongs to the caller (vg_cube_free). */

@@ -44,6 +44,7 @@ int vg_cube_copy_georef(vg_cube *to, const vg_cube *from)
   to->nodata = from->nodata;
   to->georef_sigma_m = from->georef_sigma_m;
   to->time_us = from->time_us;
+  memcpy(to->marking, from->marking, sizeof to->marking);
   free(to->srs_wkt);
   to->srs_wkt = NULL;
   if (from->srs_wkt && !(to->srs_wkt = strdup(from->srs_wkt)))

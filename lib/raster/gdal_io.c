@@ -119,6 +119,11 @@ int vg_raster_open(vg_raster **out, const char *path)
     r->info.georef_sigma_m = g && end != g && !*end && v > 0 && isfinite(v) ? v : 0;
   }
   r->info.time_us = tiff_time(GDALGetMetadataItem(r->ds, "TIFFTAG_DATETIME", NULL));
+  {
+    const char *m = GDALGetMetadataItem(r->ds, "MARKING", NULL);
+    if (m && strlen(m) < sizeof r->info.marking)
+      memcpy(r->info.marking, m, strlen(m) + 1);
+  }
   snprintf(r->path, sizeof r->path, "%s", path);
   *out = r;
   return VG_OK;
@@ -186,6 +191,8 @@ static void set_georef_sigma(GDALDatasetH ds, const vg_cube *c)
     snprintf(v, sizeof v, "%.6g", c->georef_sigma_m);
     GDALSetMetadataItem(ds, "GEOREF_SIGMA_M", v, NULL);
   }
+  if (c->marking[0])
+    GDALSetMetadataItem(ds, "MARKING", c->marking, NULL);
   if (c->time_us > 0) {
     char v[32];
     time_t t = (time_t)(c->time_us / 1000000);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "sim_int.h"
+#include "vigia/products.h"
 #include "vigia/raster.h"
 
 static const char k_wkt4326[] =
@@ -59,9 +60,53 @@ int64_t sim_pass_time_us(const vg_sim_scenario *sc, int p)
   return (int64_t)llround((double)sc->start_us + ps->day * 86400e6 + (ps->hour - sc->lon0 / 15.0) * 3600e6);
 }
 
+/* The scenario's marking as a canonical banner: classification, then REL TO its releasable
+ * countries (USA first, the rest in order). VG_E_INVALID when it does not make one. */
+static int sim_banner(const vg_sim_scenario *sc, char *out, size_t cap)
+{
+  char codes[VG_MARKING_MAX_REL][4], banner[VG_MARKING_BANNER_MAX];
+  int nc = 0;
+  size_t len;
+  const char *r = sc->releasable;
+  vg_marking m;
+  while (*r) {
+    size_t k = strcspn(r, " ");
+    if (k != 3 || nc == VG_MARKING_MAX_REL)
+      return vg_error_set(VG_E_INVALID, "scenario: releasable '%s' is not space-separated country codes",
+                          sc->releasable);
+    memcpy(codes[nc], r, 3);
+    codes[nc++][3] = 0;
+    r += k;
+    while (*r == ' ')
+      r++;
+  }
+  for (int i = 0; i < nc; i++) /* USA first, the rest in order: insertion sort */
+    for (int j = i; j > 0; j--) {
+      int swap = strcmp(codes[j], "USA") == 0 || (strcmp(codes[j - 1], "USA") && strcmp(codes[j], codes[j - 1]) < 0);
+      if (!swap)
+        break;
+      char t[4];
+      memcpy(t, codes[j], 4);
+      memcpy(codes[j], codes[j - 1], 4);
+      memcpy(codes[j - 1], t, 4);
+    }
+  len = (size_t)snprintf(banner, sizeof banner, "%s", sc->classification);
+  for (int i = 0; i < nc && len < sizeof banner; i++)
+    len += (size_t)snprintf(banner + len, sizeof banner - len, i ? ", %s" : "//REL TO %s", codes[i]);
+  if (len >= sizeof banner || vg_marking_parse(banner, &m) != VG_OK) {
+    char why[256];
+    snprintf(why, sizeof why, "%s", len >= sizeof banner ? "too long" : vg_error_last());
+    return vg_error_set(VG_E_INVALID, "scenario: classification '%s' and releasable '%s' make no marking (%s)",
+                        sc->classification, sc->releasable, why);
+  }
+  return vg_marking_format(&m, out, cap);
+}
+
 static int georef(vg_cube *c, const vg_sim_scenario *sc, double e0, double n0, double gsd)
 {
   c->has_gt = 1;
+  if (sim_banner(sc, c->marking, sizeof c->marking) != VG_OK)
+    return VG_E_INVALID;
   c->georef_sigma_m = sc->georeg_m; /* the product states its accuracy (GEOREF_SIGMA_M) */
   grid_gt(sc, e0, n0, gsd, c->gt);
   c->srs_wkt = strdup(k_wkt4326);
@@ -369,6 +414,11 @@ int vg_sim_run(const vg_sim_scenario *sc, const char *data_dir, const char *out_
   char path[4096];
   vg_buf b;
   int rc;
+  {
+    char banner[VG_MARKING_BANNER_MAX];
+    if ((rc = sim_banner(sc, banner, sizeof banner)) != VG_OK) /* before anything is written */
+      return rc;
+  }
   if ((rc = mkdir_p(out_dir)) != VG_OK)
     return rc;
   if (vg_geo_geoid_open(&geoid, NULL) != VG_OK)

@@ -951,6 +951,7 @@ static void tiff_georef_sigma(void **st)
   c->gt[5] = -1e-5;
   c->georef_sigma_m = 4.25;
   c->time_us = 1780300800000000LL + 3723000000LL; /* 2026-06-01T08:02:03Z */
+  snprintf(c->marking, sizeof c->marking, "UNCLASSIFIED//REL TO USA, MEX");
   c->wavelength_um = malloc(3 * sizeof *c->wavelength_um);
   assert_non_null(c->wavelength_um);
   c->wavelength_um[0] = 0.45;
@@ -960,6 +961,7 @@ static void tiff_georef_sigma(void **st)
   assert_int_equal(vg_raster_read(&r, a, NULL), VG_OK);
   assert_true(r->georef_sigma_m == 4.25);
   assert_int_equal(r->time_us, 1780300800000000LL + 3723000000LL);
+  assert_string_equal(r->marking, "UNCLASSIFIED//REL TO USA, MEX");
   assert_true(r->has_gt && r->gt[0] == -99.9 && r->gt[5] == -1e-5);
   assert_non_null(r->wavelength_um);
   assert_true(fabs(r->wavelength_um[2] - 2.2) < 1e-9);

@@ -1,0 +1,171 @@
+#!/usr/bin/python3
+"""Validates vigia's products against the published schemas of the shared data.
+
+usage: validate.py FORMATS_DIR WORK_DIR FILE...
+
+  *.geojson   GeoJSON FeatureCollection schema (draft-07), then RFC 7946 rules the
+              schema leaves out: WGS84 ranges, no "crs" member
+  *.kml       OGC KML 2.2 schema (xmllint, the folder's catalog for its imports)
+  *.cot       each <event> of the stream alone, against MITRE's Event-PUBLIC.xsd with
+              an overlay adding TAK's caveat and releasableTo root attributes (the
+              overlay is made here in WORK_DIR from the MITRE file: never copied into
+              the repository)
+  *.json      a STIX 2.1 bundle: every object against the schema of its type
+              (draft 2020-12, refs resolved in the folder; per object, because the
+              upstream bundle schema rejects valid location and grouping objects)
+
+Offline: no network access (xmllint --nonet, local $ref resolution only).
+Prints one line per file and exits 1 on the first invalid one.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import jsonschema
+
+FORMATS, WORK = sys.argv[1], sys.argv[2]
+
+
+def fail(path, why):
+    print(f"INVALID {path}: {why}")
+    sys.exit(1)
+
+
+def local_resolver(schema_path, schema):
+    """A resolver that maps every http(s) $id of the folder to its local file."""
+    store = {}
+    root = os.path.dirname(os.path.dirname(schema_path)) if "stix21" in schema_path else os.path.dirname(schema_path)
+    for d, _, files in os.walk(root):
+        for f in files:
+            if f.endswith(".json"):
+                p = os.path.join(d, f)
+                try:
+                    s = json.load(open(p))
+                except Exception:
+                    continue
+                if isinstance(s, dict) and "$id" in s:
+                    store[s["$id"]] = s
+                store["file://" + p] = s
+    return jsonschema.RefResolver(base_uri=schema.get("$id", "file://" + schema_path), referrer=schema, store=store)
+
+
+def validate_geojson(path):
+    schema_path = os.path.join(FORMATS, "geojson", "FeatureCollection.json")
+    schema = json.load(open(schema_path))
+    doc = json.load(open(path))
+    v = jsonschema.Draft7Validator(schema, resolver=local_resolver(schema_path, schema))
+    errs = sorted(v.iter_errors(doc), key=lambda e: e.path)
+    if errs:
+        fail(path, errs[0].message)
+    if "crs" in doc:
+        fail(path, "a crs member (RFC 7946 removed it)")
+    def positions(c):
+        if c and isinstance(c[0], (int, float)):
+            yield c
+        else:
+            for x in c:
+                yield from positions(x)
+
+    for i, f in enumerate(doc["features"]):
+        g = f.get("geometry") or {}
+        for pos in positions(g.get("coordinates", [])):
+            lon, lat = pos[0], pos[1]
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                fail(path, f"feature {i}: [{lon}, {lat}] outside WGS84")
+        if g.get("type") == "Polygon":  # rings closed (RFC 7946 3.1.6)
+            for ring in g["coordinates"]:
+                if len(ring) < 4 or ring[0] != ring[-1]:
+                    fail(path, f"feature {i}: a polygon ring is not closed")
+    return len(doc["features"])
+
+
+def xmllint(path, xsd, env=None):
+    r = subprocess.run(["xmllint", "--nonet", "--noout", "--schema", xsd, path], capture_output=True, text=True,
+                       env=env)
+    if r.returncode != 0:
+        fail(path, r.stderr.strip().splitlines()[0] if r.stderr.strip() else f"xmllint exit {r.returncode}")
+
+
+def validate_kml(path):
+    env = dict(os.environ, XML_CATALOG_FILES=os.path.join(FORMATS, "kml", "catalog.xml"))
+    xmllint(path, os.path.join(FORMATS, "kml", "ogckml22.xsd"), env)
+    return open(path).read().count("<Placemark")
+
+
+def cot_overlay():
+    """MITRE's event schema with TAK's two root attributes added to the event element."""
+    src = os.path.join(FORMATS, "cot", "mitre", "Event-PUBLIC.xsd")
+    text = open(src).read()
+    at = text.index('<xs:element name="detail">')
+    end = text.rindex("</xs:complexType>", 0, at)
+    extra = ('<xs:attribute name="caveat" type="xs:string" use="optional"/>'
+             '<xs:attribute name="releasableTo" use="optional"><xs:simpleType><xs:restriction base="xs:string">'
+             '<xs:pattern value="([A-Z]{3}( [A-Z]{3})*)?"/></xs:restriction></xs:simpleType></xs:attribute>')
+    out = os.path.join(WORK, "Event-TAK-overlay.xsd")
+    open(out, "w").write(text[:end] + extra + text[end:])
+    return out
+
+
+def validate_cot(path):
+    xsd = cot_overlay()
+    text = open(path).read()
+    events = re.findall(r"<event\b.*?</event>", text, re.S)
+    rest = re.sub(r"<event\b.*?</event>", "", text, flags=re.S)
+    rest = re.sub(r"<\?xml[^>]*\?>", "", rest).strip()
+    if rest:
+        fail(path, f"text outside events: {rest[:60]!r}")
+    for i, e in enumerate(events):
+        one = os.path.join(WORK, f"event-{i}.xml")
+        open(one, "w").write('<?xml version="1.0" encoding="UTF-8"?>\n' + e + "\n")
+        xmllint(one, xsd)
+    return len(events)
+
+
+STIX_SCHEMA = {
+    "identity": "sdos/identity.json", "location": "sdos/location.json", "infrastructure": "sdos/infrastructure.json",
+    "grouping": "sdos/grouping.json", "relationship": "sros/relationship.json", "sighting": "sros/sighting.json",
+    "marking-definition": "common/marking-definition.json", "note": "sdos/note.json", "report": "sdos/report.json",
+}
+
+
+def validate_stix(path):
+    doc = json.load(open(path))
+    if doc.get("type") != "bundle" or not re.match(r"^bundle--[0-9a-f-]{36}$", doc.get("id", "")):
+        fail(path, "not a STIX bundle")
+    ids = set()
+    for i, o in enumerate(doc["objects"]):
+        rel = STIX_SCHEMA.get(o.get("type"))
+        if not rel:
+            fail(path, f"object {i}: type {o.get('type')} has no schema here")
+        sp = os.path.join(FORMATS, "stix21", "schemas", rel)
+        schema = json.load(open(sp))
+        v = jsonschema.Draft202012Validator(schema, resolver=local_resolver(sp, schema),
+                                            format_checker=jsonschema.FormatChecker())
+        errs = list(v.iter_errors(o))
+        if errs:
+            fail(path, f"object {i} ({o['id']}): {errs[0].message[:200]}")
+        ids.add(o["id"])
+    # every reference resolves inside the bundle (TLP definitions are included too)
+    for o in doc["objects"]:
+        for k, v in o.items():
+            refs = v if k.endswith("_refs") else [v] if k.endswith("_ref") else []
+            for r in refs:
+                if r not in ids:
+                    fail(path, f"{o['id']}: {k} -> {r} not in the bundle")
+    return len(doc["objects"])
+
+
+for f in sys.argv[3:]:
+    if f.endswith(".geojson"):
+        n = validate_geojson(f)
+    elif f.endswith(".kml"):
+        n = validate_kml(f)
+    elif f.endswith(".cot"):
+        n = validate_cot(f)
+    elif f.endswith(".json"):
+        n = validate_stix(f)
+    else:
+        fail(f, "unknown product kind")
+    print(f"valid {f}: {n} items")

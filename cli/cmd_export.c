@@ -239,7 +239,7 @@ int vg_cmd_export(int argc, char **argv)
   }
   {
     FILE *o = strcmp(outp, "-") ? fopen(outp, "wb") : stdout;
-    int ok = o && fwrite(b.data, 1, b.len, o) == b.len;
+    int ok = o && (!b.len || fwrite(b.data, 1, b.len, o) == b.len);
     if (o && o != stdout && fclose(o) != 0)
       ok = 0;
     if (!ok) {

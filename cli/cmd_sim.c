@@ -270,7 +270,7 @@ static int write_products(vg_register *reg, const vg_sim_scenario *sc, const cha
           snprintf(path, sizeof path, "%s/sites.%s", dir, k[q].ext);
           if ((rc = vg_product_write(&b, k[q].f, s, ns, &po)) == VG_OK) {
             f = fopen(path, "wb");
-            if (!f || fwrite(b.data, 1, b.len, f) != b.len)
+            if (!f || (b.len && fwrite(b.data, 1, b.len, f) != b.len))
               rc = vg_error_set(VG_E_IO, "cannot write %s", path);
             if (f && fclose(f) != 0 && rc == VG_OK)
               rc = vg_error_set(VG_E_IO, "cannot write %s", path);

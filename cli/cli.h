@@ -53,5 +53,7 @@ int vg_cmd_score(int argc, char **argv);
 void vg_cmd_score_help(void);
 int vg_cmd_audit(int argc, char **argv);
 void vg_cmd_audit_help(void);
+int vg_cmd_serve(int argc, char **argv);
+void vg_cmd_serve_help(void);
 
 #endif

@@ -34,6 +34,8 @@ static const vg_cmd k_cmds[] = {
    vg_cmd_demo, vg_cmd_demo_help},
   {"simulate", "render a surveillance flight over hidden sites: video with KLV, cube, thermal, truth",
    vg_cmd_simulate, vg_cmd_simulate_help},
+  {"serve", "the HTTPS server (mutual TLS) through which a partner receives what is released to it",
+   vg_cmd_serve, vg_cmd_serve_help},
   {"audit", "the audit chain of release decisions: keygen, append, verify, replay, repair", vg_cmd_audit,
    vg_cmd_audit_help},
   {"score", "score a site register against a simulation's truth: recall, precision, location error",

@@ -8,6 +8,7 @@ PKGS="build-essential cmake pkg-config libcmocka-dev libjansson-dev clang xxd
   libgdal-dev libproj-dev proj-data libopenblas-dev liblapacke-dev libcairo2-dev python3-spectral
   libsqlite3-dev libpq-dev
   libsodium-dev libxml2-utils python3-jsonschema
+  libmicrohttpd-dev gnutls-bin curl
   postgresql postgresql-15-postgis-3"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

@@ -1,16 +1,17 @@
 /*
  * vigia — the sharing server: what leaves for the partner, and the proof of it.
  *
- * The server module will add the HTTPS server (partner identity by mTLS, one
- * release check on every egress, routes, CoT stream) here later. For now this
- * header holds the audit chain every release decision goes through
- * (research/sharing.md 4, "Proof"; the file format is docs/formats/audit.md).
+ * The audit chain every release decision goes through (research/sharing.md 4,
+ * "Proof"; the file format is docs/formats/audit.md), and the HTTPS server
+ * (partner identity by mTLS, one release path on every egress, routes).
  */
 #ifndef VIGIA_SERVER_H
 #define VIGIA_SERVER_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <stdio.h>
 
 #include "vigia/util.h"
 
@@ -245,6 +246,104 @@ int vg_audit_replay(const char *path, const uint8_t pub[VG_AUDIT_PUB_BYTES], con
  * number of bytes removed (0: nothing was torn).
  */
 int vg_audit_repair(const char *path, uint64_t *removed);
+
+/* ---- the server (lib/server/serve.c) ----------------------------------------------------- */
+
+/*
+ * The HTTPS server through which a partner receives what is released to it
+ * (docs/formats/server.md). Identity is mutual TLS only: on every request the
+ * client's certificate chain is verified against the partners' CA and its
+ * SHA-256 fingerprint looked up in the partners file, which alone gives the
+ * recipient (country, clearance) and role. Every route that carries register
+ * data goes through one release path: vg_products_collect (confirmed sites
+ * only), vg_product_write, the audit chain (every decision, before the
+ * response is queued; no record, no response), then the bytes.
+ */
+
+/** Bytes of a partners file read at most. */
+#define VG_SERVER_PARTNERS_FILE_MAX (1u << 20)
+/** Partners in one file at most. */
+#define VG_SERVER_PARTNERS_MAX 1024
+/** Longest partner name (bytes, without the NUL): [a-z0-9._-] only. */
+#define VG_SERVER_NAME_MAX 63
+/** Bytes of a PEM file (certificate, key, CA bundle) read at most. */
+#define VG_SERVER_PEM_MAX (1u << 20)
+/** OGC API items: default and largest `limit` (OGC API Features 1 /req/core/fc-limit-response). */
+#define VG_SERVER_LIMIT_DEFAULT 100
+#define VG_SERVER_LIMIT_MAX 10000
+/** Per-connection memory MHD may use: bounds the request line and headers. */
+#define VG_SERVER_CONN_MEMORY (32u * 1024u)
+/** Default simultaneous connections, per client address, idle timeout (s). */
+#define VG_SERVER_CONN_MAX 64
+#define VG_SERVER_CONN_PER_IP 16
+#define VG_SERVER_TIMEOUT_S 30
+/** Largest response body (a download of every site in every format fits). */
+#define VG_SERVER_BODY_MAX (256u << 20)
+
+/** Options of vg_server_start. */
+typedef struct vg_server_opts {
+  int version;                /**< VG_SERVER_OPTS_VERSION */
+  const char *db;             /**< the register (SQLite path or postgresql://...) */
+  const char *cert;           /**< the server's certificate chain (PEM file) */
+  const char *key;            /**< its private key (PEM file) */
+  const char *ca;             /**< the CA bundle that signed the partners' client certificates (PEM) */
+  const char *partners;       /**< the partners file (JSON, docs/formats/server.md) */
+  const char *audit;          /**< the audit chain (vg_audit_open) */
+  const char *audit_key;      /**< its Ed25519 secret key; "<audit_key>.pub" its public key */
+  const char *bind;           /**< IPv4 address to listen on (NULL: "127.0.0.1") */
+  unsigned port;              /**< TCP port (0: any free one, see vg_server_port) */
+  unsigned max_connections;   /**< 0: VG_SERVER_CONN_MAX */
+  unsigned timeout_s;         /**< 0: VG_SERVER_TIMEOUT_S */
+  FILE *log;                  /**< one line per request (NULL: none) */
+} vg_server_opts;
+#define VG_SERVER_OPTS_VERSION 1
+#define VG_SERVER_OPTS_INIT {VG_SERVER_OPTS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL}
+
+/** A running server (opaque). */
+typedef struct vg_server vg_server;
+
+/**
+ * Loads the TLS material, the partners file, the register and the audit
+ * chain, then starts serving on its own threads.
+ * @return VG_OK and *out (the caller's: vg_server_stop), or VG_E_IO,
+ *   VG_E_MALFORMED (partners file, PEM), VG_E_LIMIT, VG_E_DENIED (audit log
+ *   held), VG_E_INVALID, VG_E_NOMEM. *out is untouched on failure.
+ */
+int vg_server_start(vg_server **out, const vg_server_opts *o);
+/** The TCP port the server listens on. */
+unsigned vg_server_port(const vg_server *s);
+/**
+ * Stops serving (waits for requests in progress), closes the audit chain
+ * with a final checkpoint and the register, frees @p s (accepts NULL).
+ * @return VG_OK or the audit close's error.
+ */
+int vg_server_stop(vg_server *s);
+
+/** What a route gives out. */
+typedef enum vg_route_kind {
+  VG_ROUTE_META = 0, /**< fixed metadata: nothing from the register reaches it */
+  VG_ROUTE_RELEASE,  /**< register data: only through the release path (collect, write, audit) */
+  VG_ROUTE_ADMIN     /**< analyst-only administration */
+} vg_route_kind;
+
+/** Who may call a route. */
+typedef enum vg_route_role {
+  VG_ROLE_PARTNER = 0, /**< any identified partner (analysts included) */
+  VG_ROLE_ANALYST      /**< role "analyst" in the partners file */
+} vg_route_role;
+
+/** One entry of the route table (borrowed, static). */
+typedef struct vg_server_route {
+  const char *name;    /**< e.g. "ogc-items" */
+  const char *method;  /**< "GET" or "POST" */
+  const char *pattern; /**< path, "{x}" matching one segment of [A-Za-z0-9._-] */
+  const char *egress;  /**< the audit entries' egress label */
+  vg_route_role role;
+  vg_route_kind kind;
+} vg_server_route;
+
+/** Route @p i of the table, NULL past its end (for the census test and docs). */
+const vg_server_route *vg_server_route_at(size_t i);
 
 #ifdef __cplusplus
 }

@@ -61,6 +61,7 @@ int test_sim_score_run(void);
 int test_sim_sim_run(void);
 int test_products_marking_run(void);
 int test_server_audit_run(void);
+int test_server_serve_run(void);
 int test_detect_core_run(void);
 int test_detect_target_run(void);
 int test_detect_thermal_run(void);

@@ -1,0 +1,961 @@
+/*
+ * The sharing server (lib/server/serve.c), in process, over real TLS:
+ *   - a PKI made at run time with GnuTLS (partners' CA, server certificate for
+ *     127.0.0.1/localhost, client certificates for MEX, GBR, an analyst (USA),
+ *     a revoked partner, FRA cleared SECRET (nothing is released to it), and a
+ *     rogue self-signed one), a register of eight sites with known markings
+ *     (seven confirmed, one candidate), an audit key;
+ *   - the delivery matrix: every recipient (and no certificate at all) x
+ *     every egress (items, each item, four downloads, admin verify), status
+ *     and the exact set of site ids in each body against a table written
+ *     from the markings alone;
+ *   - the census: every route in the table is metadata, release path or
+ *     admin; every one called as FRA shows no site; metadata routes called as
+ *     MEX show no site either;
+ *   - OGC API parameters (bbox, datetime, limit), bad input (400 JSON, 404 for
+ *     traversal, 405, oversize header and body), security headers;
+ *   - the admin API: verify, revocation by the analyst (then 403, also
+ *     after a restart: the partners file was rewritten);
+ *   - the audit chain afterwards verifies, and its replay gives per
+ *     recipient exactly the site ids received over HTTP.
+ */
+#include <curl/curl.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "vigia/products.h"
+#include "vigia/server.h"
+#include "vigia/sites.h"
+
+#define DEG (3.14159265358979323846 / 180.0)
+#define R_EARTH 6371008.8
+#define T_BASE 1780300800LL /* 2026-06-01T08:00:00Z */
+#define NSITES 8
+#define B(i) (1u << (i))
+
+enum { W_MEX, W_GBR, W_ANALYST, W_REVOKED, W_FRA, W_ROGUE, W_NONE, W_N };
+
+typedef struct who {
+  const char *name, *country, *cleared, *role;
+  int revoked;
+  int listed; /* in the partners file (signed by the CA) */
+  int has_cert;
+} who;
+
+static const who k_who[W_N] = {
+  [W_MEX] = {"mex-ops", "MEX", "UNCLASSIFIED", "partner", 0, 1, 1},
+  [W_GBR] = {"gbr-ops", "GBR", "UNCLASSIFIED", "partner", 0, 1, 1},
+  [W_ANALYST] = {"usa-analyst", "USA", "TOP SECRET", "analyst", 0, 1, 1},
+  [W_REVOKED] = {"mex-old", "MEX", "UNCLASSIFIED", "partner", 1, 1, 1},
+  [W_FRA] = {"fra-ops", "FRA", "SECRET", "partner", 0, 1, 1},
+  [W_ROGUE] = {"rogue", NULL, NULL, NULL, 0, 0, 1},
+  [W_NONE] = {"none", NULL, NULL, NULL, 0, 0, 0},
+};
+
+/*
+ * What each recipient must receive, from the markings alone (site: derived marking):
+ *   1 U REL USA,MEX   2 C REL USA,MEX   3 U REL USA,GBR   4 S NOFORN   5 unmarked
+ *   6 unmarked        7 U REL USA,MEX   8 U REL USA,MEX but a candidate (never served)
+ * MEX (U): 1, 7. GBR (U): 3. USA analyst (TS): 1, 2, 3, 7. FRA: none.
+ */
+static const uint32_t k_expect[W_N] = {
+  [W_MEX] = B(1) | B(7),
+  [W_GBR] = B(3),
+  [W_ANALYST] = B(1) | B(2) | B(3) | B(7),
+};
+
+typedef struct fixture {
+  char dir[64];
+  char ca[128], srv_cert[128], srv_key[128], partners[128], audit[128], key[128], db[128], log[128];
+  char cert[W_N][128], pkey[W_N][128];
+  vg_server *srv;
+  unsigned port;
+  FILE *logf;
+  uint32_t received[W_N]; /* every site id each recipient got over HTTP */
+} fixture;
+
+static fixture *g;
+
+/* ---- PKI ------------------------------------------------------------------------------------ */
+
+static int write_datum(const char *path, const gnutls_datum_t *d)
+{
+  FILE *f = fopen(path, "wb");
+  int ok = f && fwrite(d->data, 1, d->size, f) == d->size;
+  if (f && fclose(f) != 0)
+    ok = 0;
+  return ok ? 0 : -1;
+}
+
+static int mk_key(gnutls_x509_privkey_t *k)
+{
+  if (gnutls_x509_privkey_init(k) < 0)
+    return -1;
+  return gnutls_x509_privkey_generate(*k, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0
+           ? -1
+           : 0;
+}
+
+/* A certificate for @p key, signed by (@p icrt, @p ikey), or self-signed when @p icrt is NULL. */
+static int mk_cert(gnutls_x509_crt_t *out, gnutls_x509_privkey_t key, const char *cn, unsigned char serial, int ca,
+                   int server, gnutls_x509_crt_t icrt, gnutls_x509_privkey_t ikey)
+{
+  gnutls_x509_crt_t c;
+  time_t now = time(NULL);
+  unsigned char kid[64];
+  size_t kl = sizeof kid;
+  if (gnutls_x509_crt_init(&c) < 0)
+    return -1;
+  if (gnutls_x509_crt_set_version(c, 3) < 0 || gnutls_x509_crt_set_serial(c, &serial, 1) < 0 ||
+      gnutls_x509_crt_set_activation_time(c, now - 3600) < 0 ||
+      gnutls_x509_crt_set_expiration_time(c, now + 86400) < 0 ||
+      gnutls_x509_crt_set_dn_by_oid(c, GNUTLS_OID_X520_COMMON_NAME, 0, cn, (unsigned)strlen(cn)) < 0 ||
+      gnutls_x509_crt_set_key(c, key) < 0 || gnutls_x509_crt_set_basic_constraints(c, ca, -1) < 0 ||
+      gnutls_x509_crt_set_key_usage(c, ca ? GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN
+                                          : GNUTLS_KEY_DIGITAL_SIGNATURE) < 0)
+    goto fail;
+  if (!ca && gnutls_x509_crt_set_key_purpose_oid(c, server ? GNUTLS_KP_TLS_WWW_SERVER : GNUTLS_KP_TLS_WWW_CLIENT,
+                                                 0) < 0)
+    goto fail;
+  if (server) {
+    static const unsigned char ip[4] = {127, 0, 0, 1};
+    if (gnutls_x509_crt_set_subject_alt_name(c, GNUTLS_SAN_DNSNAME, "localhost", 9, GNUTLS_FSAN_SET) < 0 ||
+        gnutls_x509_crt_set_subject_alt_name(c, GNUTLS_SAN_IPADDRESS, ip, 4, GNUTLS_FSAN_APPEND) < 0)
+      goto fail;
+  }
+  if (gnutls_x509_crt_get_key_id(c, 0, kid, &kl) < 0 || gnutls_x509_crt_set_subject_key_id(c, kid, kl) < 0)
+    goto fail;
+  if (icrt) {
+    kl = sizeof kid;
+    if (gnutls_x509_crt_get_subject_key_id(icrt, kid, &kl, NULL) < 0 ||
+        gnutls_x509_crt_set_authority_key_id(c, kid, kl) < 0)
+      goto fail;
+  }
+  if (gnutls_x509_crt_sign2(c, icrt ? icrt : c, icrt ? ikey : key, GNUTLS_DIG_SHA256, 0) < 0)
+    goto fail;
+  *out = c;
+  return 0;
+fail:
+  gnutls_x509_crt_deinit(c);
+  return -1;
+}
+
+static int save_pair(gnutls_x509_crt_t c, gnutls_x509_privkey_t k, const char *cpath, const char *kpath)
+{
+  gnutls_datum_t d = {NULL, 0};
+  int rc = -1;
+  if (gnutls_x509_crt_export2(c, GNUTLS_X509_FMT_PEM, &d) < 0 || write_datum(cpath, &d))
+    goto done;
+  gnutls_free(d.data);
+  d.data = NULL;
+  if (kpath && (gnutls_x509_privkey_export2(k, GNUTLS_X509_FMT_PEM, &d) < 0 || write_datum(kpath, &d)))
+    goto done;
+  rc = 0;
+done:
+  gnutls_free(d.data);
+  return rc;
+}
+
+static int fingerprint(gnutls_x509_crt_t c, char out[65])
+{
+  unsigned char fp[32];
+  size_t n = sizeof fp;
+  if (gnutls_x509_crt_get_fingerprint(c, GNUTLS_DIG_SHA256, fp, &n) < 0 || n != 32)
+    return -1;
+  for (size_t i = 0; i < 32; i++)
+    snprintf(out + 2 * i, 3, "%02x", fp[i]);
+  return 0;
+}
+
+static int make_pki(void)
+{
+  gnutls_x509_privkey_t cak = NULL, k = NULL;
+  gnutls_x509_crt_t ca = NULL, c = NULL;
+  FILE *pf = NULL;
+  int rc = -1, first = 1;
+  if (mk_key(&cak) || mk_cert(&ca, cak, "vigia test partners CA", 1, 1, 0, NULL, NULL) ||
+      save_pair(ca, cak, g->ca, NULL))
+    goto done;
+  if (mk_key(&k) || mk_cert(&c, k, "localhost", 2, 0, 1, ca, cak) || save_pair(c, k, g->srv_cert, g->srv_key))
+    goto done;
+  gnutls_x509_crt_deinit(c);
+  gnutls_x509_privkey_deinit(k);
+  c = NULL;
+  k = NULL;
+  if (!(pf = fopen(g->partners, "w")))
+    goto done;
+  fprintf(pf, "[\n");
+  for (int w = 0; w < W_N; w++) {
+    char fp[65];
+    if (!k_who[w].has_cert)
+      continue;
+    if (mk_key(&k) || mk_cert(&c, k, k_who[w].name, (unsigned char)(10 + w), 0, 0, k_who[w].listed ? ca : NULL,
+                              k_who[w].listed ? cak : NULL) ||
+        save_pair(c, k, g->cert[w], g->pkey[w]) || fingerprint(c, fp))
+      goto done;
+    if (k_who[w].listed) {
+      fprintf(pf,
+              "%s  {\"fingerprint\": \"%s\", \"name\": \"%s\", \"country\": \"%s\", \"cleared\": \"%s\", "
+              "\"role\": \"%s\", \"revoked\": %s}",
+              first ? "" : ",\n", fp, k_who[w].name, k_who[w].country, k_who[w].cleared, k_who[w].role,
+              k_who[w].revoked ? "true" : "false");
+      first = 0;
+    }
+    gnutls_x509_crt_deinit(c);
+    gnutls_x509_privkey_deinit(k);
+    c = NULL;
+    k = NULL;
+  }
+  fprintf(pf, "\n]\n");
+  rc = 0;
+done:
+  if (pf && fclose(pf) != 0)
+    rc = -1;
+  if (c)
+    gnutls_x509_crt_deinit(c);
+  if (k)
+    gnutls_x509_privkey_deinit(k);
+  if (ca)
+    gnutls_x509_crt_deinit(ca);
+  if (cak)
+    gnutls_x509_privkey_deinit(cak);
+  return rc;
+}
+
+/* ---- the register --------------------------------------------------------------------------- */
+
+static vg_obs mk_obs(int site, int k, const char *marking)
+{
+  vg_obs o;
+  memset(&o, 0, sizeof o);
+  snprintf(o.flight, sizeof o.flight, "serve-%d", k);
+  snprintf(o.detector, sizeof o.detector, "%s", vg_evidence_name(k ? VG_EVID_THERMAL : VG_EVID_SPECTRAL));
+  o.frame = site;
+  o.kind = k ? VG_EVID_THERMAL : VG_EVID_SPECTRAL;
+  o.time_us = (T_BASE + site * 60 + k) * 1000000LL;
+  o.lat = 17.85 + site * 1000.0 / (R_EARTH * DEG) + (site == 8 ? 0.5 : 0);
+  o.lon = -99.95;
+  o.hae = 950;
+  o.cov_en[0] = o.cov_en[3] = 16;
+  o.sigma_up = 5;
+  o.score = 1;
+  o.marking = marking;
+  return o;
+}
+
+static int make_register(void)
+{
+  static const char *const m[NSITES][2] = {
+    {"UNCLASSIFIED//REL TO USA, MEX", NULL},
+    {"UNCLASSIFIED//REL TO USA, MEX", "CONFIDENTIAL//REL TO USA, MEX"},
+    {"UNCLASSIFIED//REL TO USA, GBR", NULL},
+    {"SECRET//NOFORN", NULL},
+    {"", NULL},
+    {"UNCLASSIFIED//REL TO USA, MEX", ""},
+    {"UNCLASSIFIED//REL TO USA, GBR, MEX", "UNCLASSIFIED//REL TO USA, MEX"},
+    {"UNCLASSIFIED//REL TO USA, MEX", NULL},
+  };
+  vg_register *r = NULL;
+  vg_fuse_params confirm_all, normal;
+  int rc;
+  vg_fuse_params_default(&normal);
+  vg_fuse_params_default(&confirm_all);
+  confirm_all.confirm = -100; /* sites 1-7 confirmed from their first detection */
+  if ((rc = vg_register_open(&r, g->db)) != VG_OK)
+    return rc;
+  for (int s = 0; s < NSITES && rc == VG_OK; s++)
+    for (int k = 0; k < 2 && rc == VG_OK; k++) {
+      vg_obs o;
+      if (!m[s][k])
+        continue;
+      o = mk_obs(s + 1, k, m[s][k]);
+      rc = vg_register_ingest(r, &o, 1, s + 1 == 8 ? &normal : &confirm_all, NULL);
+    }
+  for (int s = 1; s <= NSITES && rc == VG_OK; s++) {
+    vg_site site;
+    if ((rc = vg_register_site(r, s, &site)) == VG_OK &&
+        site.state != (s == 8 ? VG_SITE_CANDIDATE : VG_SITE_CONFIRMED))
+      rc = vg_error_set(VG_E_INVALID, "site %d state %d", s, site.state);
+  }
+  vg_register_close(r);
+  return rc;
+}
+
+/* ---- the client ----------------------------------------------------------------------------- */
+
+typedef struct resp {
+  long status;
+  CURLcode cc;
+  vg_buf body;
+  char ctype[128], disp[128], csp[128], nosniff[64], cache[64], allow[64];
+} resp;
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+  resp *r = ud;
+  return vg_buf_append(&r->body, p, sz * n) == VG_OK ? sz * n : 0;
+}
+
+static void header_value(const char *line, size_t n, const char *name, char *out, size_t cap)
+{
+  size_t k = strlen(name), v;
+  if (n <= k + 1 || strncasecmp(line, name, k) || line[k] != ':')
+    return;
+  line += k + 1;
+  n -= k + 1;
+  while (n && *line == ' ')
+    line++, n--;
+  while (n && (line[n - 1] == '\r' || line[n - 1] == '\n'))
+    n--;
+  v = n < cap - 1 ? n : cap - 1;
+  memcpy(out, line, v);
+  out[v] = 0;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+  resp *r = ud;
+  header_value(p, sz * n, "content-type", r->ctype, sizeof r->ctype);
+  header_value(p, sz * n, "content-disposition", r->disp, sizeof r->disp);
+  header_value(p, sz * n, "content-security-policy", r->csp, sizeof r->csp);
+  header_value(p, sz * n, "x-content-type-options", r->nosniff, sizeof r->nosniff);
+  header_value(p, sz * n, "cache-control", r->cache, sizeof r->cache);
+  header_value(p, sz * n, "allow", r->allow, sizeof r->allow);
+  return sz * n;
+}
+
+/* One request as @p w; the body is NUL-terminated. @p extra_header and @p body may be NULL. */
+static void request(int w, const char *method, const char *path, const char *extra_header, const char *body,
+                    resp *r)
+{
+  CURL *c = curl_easy_init();
+  struct curl_slist *h = NULL;
+  char url[1024];
+  memset(r, 0, sizeof *r);
+  vg_buf_init(&r->body, 64u << 20);
+  assert_non_null(c);
+  snprintf(url, sizeof url, "https://127.0.0.1:%u%s", g->port, path);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+  curl_easy_setopt(c, CURLOPT_CAINFO, g->ca);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+  if (k_who[w].has_cert) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, g->cert[w]);
+    curl_easy_setopt(c, CURLOPT_SSLKEY, g->pkey[w]);
+  }
+  if (!strcmp(method, "POST")) {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
+  } else if (strcmp(method, "GET"))
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  if (extra_header) {
+    h = curl_slist_append(NULL, extra_header);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  }
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+  r->cc = curl_easy_perform(c);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  if (vg_buf_putc(&r->body, 0) == VG_OK)
+    r->body.len--;
+}
+
+static void resp_free(resp *r) { vg_buf_free(&r->body); }
+
+static const char *text(const resp *r) { return r->body.data ? (const char *)r->body.data : ""; }
+
+/* Site ids named in a body, whatever the format: GeoJSON feature ids, KML placemarks, CoT uids, STIX names. */
+static uint32_t ids_in(const char *s)
+{
+  static const char *const k_pat[] = {"\"type\":\"Feature\",\"id\":", "<Placemark id=\"site-", "uid=\"vigia-site-",
+                                      "\"vigia site "};
+  uint32_t m = 0;
+  for (size_t i = 0; i < 4; i++)
+    for (const char *p = strstr(s, k_pat[i]); p; p = strstr(p + 1, k_pat[i])) {
+      long v = strtol(p + strlen(k_pat[i]), NULL, 10);
+      if (v > 0 && v < 32)
+        m |= B(v);
+    }
+  return m;
+}
+
+/* Nothing from the register: no site id, no coordinate (every site lies at lon -99.95), no banner. */
+static void assert_no_register_data(const resp *r)
+{
+  assert_int_equal(ids_in(text(r)), 0);
+  assert_null(strstr(text(r), "-99.95"));
+  assert_null(strstr(text(r), "REL TO"));
+  assert_null(strstr(text(r), "site/"));
+}
+
+static void assert_json_error(const resp *r, long status)
+{
+  json_t *j;
+  json_error_t je;
+  assert_int_equal(r->status, status);
+  assert_string_equal(r->ctype, "application/json");
+  j = json_loads(text(r), 0, &je);
+  assert_non_null(j);
+  assert_true(json_is_string(json_object_get(j, "code")));
+  json_decref(j);
+}
+
+/* ---- set up: PKI, register, key, server ----------------------------------------------------- */
+
+static int start_server(void)
+{
+  vg_server_opts o = VG_SERVER_OPTS_INIT;
+  o.db = g->db;
+  o.cert = g->srv_cert;
+  o.key = g->srv_key;
+  o.ca = g->ca;
+  o.partners = g->partners;
+  o.audit = g->audit;
+  o.audit_key = g->key;
+  o.port = 0;
+  o.log = g->logf;
+  if (vg_server_start(&g->srv, &o) != VG_OK) {
+    print_message("server: %s\n", vg_error_last());
+    return -1;
+  }
+  g->port = vg_server_port(g->srv);
+  return g->port ? 0 : -1;
+}
+
+static int group_setup(void **state)
+{
+  (void)state;
+  signal(SIGPIPE, SIG_IGN);
+  if (!(g = calloc(1, sizeof *g)))
+    return -1;
+  snprintf(g->dir, sizeof g->dir, "/tmp/vg_serve_XXXXXX");
+  if (!mkdtemp(g->dir))
+    return -1;
+#define P(field, name) snprintf(g->field, sizeof g->field, "%s/%s", g->dir, name)
+  P(ca, "ca.pem");
+  P(srv_cert, "server.pem");
+  P(srv_key, "server.key");
+  P(partners, "partners.json");
+  P(audit, "audit.log");
+  P(key, "audit.key");
+  P(db, "register.db");
+  P(log, "requests.log");
+#undef P
+  for (int w = 0; w < W_N; w++) {
+    char dir[sizeof g->dir];
+    memcpy(dir, g->dir, sizeof dir); /* a copy: gcc -O2 cannot tell g->dir from g->cert apart */
+    snprintf(g->cert[w], sizeof g->cert[w], "%s/%s.pem", dir, k_who[w].name);
+    snprintf(g->pkey[w], sizeof g->pkey[w], "%s/%s.key", dir, k_who[w].name);
+  }
+  if (gnutls_global_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    return -1;
+  if (make_pki()) {
+    print_message("PKI failed\n");
+    return -1;
+  }
+  if (make_register() != VG_OK) {
+    print_message("register: %s\n", vg_error_last());
+    return -1;
+  }
+  if (vg_audit_keygen(g->key, NULL) != VG_OK || !(g->logf = fopen(g->log, "w")))
+    return -1;
+  return start_server();
+}
+
+static int group_teardown(void **state)
+{
+  char cmd[128];
+  (void)state;
+  if (!g)
+    return 0;
+  vg_server_stop(g->srv);
+  if (g->logf)
+    fclose(g->logf);
+  curl_global_cleanup();
+  gnutls_global_deinit();
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g->dir);
+  if (system(cmd) != 0)
+    print_message("could not remove %s\n", g->dir);
+  free(g);
+  g = NULL;
+  return 0;
+}
+
+/* ---- the delivery matrix --------------------------------------------------------------------- */
+
+static const char *const k_downloads[] = {"/products/sites.geojson", "/products/sites.kml", "/products/sites.cot",
+                                          "/products/sites.stix.json"};
+
+static void test_matrix(void **state)
+{
+  (void)state;
+  for (int w = 0; w < W_N; w++) {
+    int ok = k_who[w].listed && !k_who[w].revoked;
+    resp r, absent;
+    /* items */
+    request(w, "GET", "/collections/sites/items", NULL, NULL, &r);
+    print_message("  %-12s items: %ld, %zu bytes\n", k_who[w].name, r.status, r.body.len);
+    assert_int_equal(r.cc, CURLE_OK);
+    if (ok) {
+      json_t *j = json_loads(text(&r), 0, NULL);
+      assert_int_equal(r.status, 200);
+      assert_string_equal(r.ctype, "application/geo+json");
+      assert_int_equal(ids_in(text(&r)), k_expect[w]);
+      assert_non_null(j);
+      assert_int_equal(json_array_size(json_object_get(j, "features")), __builtin_popcount(k_expect[w]));
+      assert_int_equal(json_integer_value(json_object_get(j, "numberMatched")), __builtin_popcount(k_expect[w]));
+      assert_int_equal(json_integer_value(json_object_get(j, "numberReturned")), __builtin_popcount(k_expect[w]));
+      assert_true(json_is_array(json_object_get(j, "links")));
+      json_decref(j);
+      g->received[w] |= ids_in(text(&r));
+    } else {
+      assert_json_error(&r, 403);
+      assert_no_register_data(&r);
+    }
+    resp_free(&r);
+    /* each item, and one that does not exist: the same 404 for absent and withheld */
+    request(w, "GET", "/collections/sites/items/99", NULL, NULL, &absent);
+    assert_int_equal(absent.status, ok ? 404 : 403);
+    for (int id = 1; id <= NSITES; id++) {
+      char path[64];
+      snprintf(path, sizeof path, "/collections/sites/items/%d", id);
+      request(w, "GET", path, NULL, NULL, &r);
+      assert_int_equal(r.cc, CURLE_OK);
+      if (ok && (k_expect[w] & B(id))) {
+        json_t *j = json_loads(text(&r), 0, NULL);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.ctype, "application/geo+json");
+        assert_non_null(j);
+        assert_string_equal(json_string_value(json_object_get(j, "type")), "Feature");
+        assert_int_equal(json_integer_value(json_object_get(j, "id")), id);
+        assert_int_equal(ids_in(text(&r)), B(id));
+        json_decref(j);
+        g->received[w] |= B(id);
+      } else {
+        assert_int_equal(r.status, ok ? 404 : 403);
+        assert_int_equal(r.body.len, absent.body.len);
+        assert_memory_equal(text(&r), text(&absent), r.body.len);
+        assert_no_register_data(&r);
+      }
+      resp_free(&r);
+    }
+    resp_free(&absent);
+    /* downloads */
+    for (size_t d = 0; d < 4; d++) {
+      request(w, "GET", k_downloads[d], NULL, NULL, &r);
+      assert_int_equal(r.cc, CURLE_OK);
+      if (ok) {
+        assert_int_equal(r.status, 200);
+        assert_int_equal(ids_in(text(&r)), k_expect[w]);
+        assert_non_null(strstr(r.disp, "attachment"));
+        g->received[w] |= ids_in(text(&r));
+      } else {
+        assert_int_equal(r.status, 403);
+        assert_no_register_data(&r);
+      }
+      resp_free(&r);
+    }
+    /* the admin API: the analyst only */
+    request(w, "GET", "/admin/audit/verify", NULL, NULL, &r);
+    if (ok && !strcmp(k_who[w].role, "analyst")) {
+      json_t *j = json_loads(text(&r), 0, NULL);
+      assert_int_equal(r.status, 200);
+      assert_non_null(j);
+      assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+      json_decref(j);
+    } else {
+      assert_json_error(&r, 403);
+      assert_no_register_data(&r);
+    }
+    resp_free(&r);
+  }
+}
+
+/* OGC API parameters: bbox (CRS84 lon/lat), datetime on last_seen, limit. */
+static void test_items_params(void **state)
+{
+  char path[256], t5[32];
+  time_t t = (time_t)(T_BASE + 5 * 60);
+  struct tm tm;
+  resp r;
+  json_t *j;
+  (void)state;
+  /* a box around site 1 only (site 1 at 17.859, site 2 at 17.868, lon -99.95) */
+  request(W_MEX, "GET", "/collections/sites/items?bbox=-100,17.855,-99.9,17.863", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_int_equal(ids_in(text(&r)), B(1));
+  resp_free(&r);
+  /* the same box in lat/lon order is refused: the order is CRS84, and -100 is no latitude */
+  request(W_MEX, "GET", "/collections/sites/items?bbox=17.855,-100,17.863,-99.9", NULL, NULL, &r);
+  assert_json_error(&r, 400);
+  assert_int_equal(ids_in(text(&r)), 0);
+  resp_free(&r);
+  /* last seen from 08:05 on: site 7 (08:07:01), not site 1 (08:01:00) */
+  gmtime_r(&t, &tm);
+  strftime(t5, sizeof t5, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  snprintf(path, sizeof path, "/collections/sites/items?datetime=%s/..", t5);
+  request(W_MEX, "GET", path, NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_int_equal(ids_in(text(&r)), B(7));
+  resp_free(&r);
+  snprintf(path, sizeof path, "/collections/sites/items?datetime=../%s", t5);
+  request(W_MEX, "GET", path, NULL, NULL, &r);
+  assert_int_equal(ids_in(text(&r)), B(1));
+  resp_free(&r);
+  /* an instant: site 1's last_seen, 08:01:00 */
+  request(W_MEX, "GET", "/collections/sites/items?datetime=2026-06-01T08:01:00Z", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_int_equal(ids_in(text(&r)), B(1));
+  resp_free(&r);
+  request(W_MEX, "GET", "/collections/sites/items?datetime=2026-06-01T10:01:00%2B02:00", NULL, NULL, &r);
+  assert_int_equal(ids_in(text(&r)), B(1));
+  resp_free(&r);
+  /* limit 1: one returned of two matched */
+  request(W_MEX, "GET", "/collections/sites/items?limit=1", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_int_equal(ids_in(text(&r)), B(1));
+  j = json_loads(text(&r), 0, NULL);
+  assert_non_null(j);
+  assert_int_equal(json_integer_value(json_object_get(j, "numberMatched")), 2);
+  assert_int_equal(json_integer_value(json_object_get(j, "numberReturned")), 1);
+  json_decref(j);
+  resp_free(&r);
+  request(W_MEX, "GET", "/collections/sites/items?limit=10000&bbox=-180,-90,180,90", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_int_equal(ids_in(text(&r)), B(1) | B(7));
+  resp_free(&r);
+}
+
+/* ---- the census ------------------------------------------------------------------------------ */
+
+static void route_path(const vg_server_route *rt, char *out, size_t cap)
+{
+  size_t o = 0;
+  for (const char *p = rt->pattern; *p && o + 16 < cap;) {
+    if (*p == '{') {
+      const char *val = !strncmp(p, "{id}", 4) ? "1" : "mex-ops";
+      o += (size_t)snprintf(out + o, cap - o, "%s", val);
+      p = strchr(p, '}') + 1;
+    } else
+      out[o++] = *p++;
+  }
+  out[o] = 0;
+}
+
+static void test_census(void **state)
+{
+  const vg_server_route *rt;
+  size_t n = 0, nrelease = 0;
+  (void)state;
+  for (size_t i = 0; (rt = vg_server_route_at(i)); i++, n++) {
+    char path[256];
+    resp r;
+    assert_non_null(rt->name);
+    assert_non_null(rt->egress);
+    assert_true(rt->egress[0]);
+    assert_true(strspn(rt->egress, "abcdefghijklmnopqrstuvwxyz0123456789._-") == strlen(rt->egress));
+    assert_true(rt->kind == VG_ROUTE_META || rt->kind == VG_ROUTE_RELEASE || rt->kind == VG_ROUTE_ADMIN);
+    /* the admin API is analysts' only, and lives under /admin/ (refused to partners before routing) */
+    assert_int_equal(rt->kind == VG_ROUTE_ADMIN, rt->role == VG_ROLE_ANALYST);
+    assert_int_equal(rt->kind == VG_ROUTE_ADMIN, !strncmp(rt->pattern, "/admin/", 7));
+    /* a route that carries sites goes through the release path: anything under /collections/sites/items
+     * or /products is one */
+    if (!strncmp(rt->pattern, "/collections/sites/items", 24) || !strncmp(rt->pattern, "/products", 9))
+      assert_int_equal(rt->kind, VG_ROUTE_RELEASE);
+    nrelease += rt->kind == VG_ROUTE_RELEASE;
+    route_path(rt, path, sizeof path);
+    /* FRA (cleared SECRET, in no REL TO): nothing from the register on any route */
+    request(W_FRA, rt->method, path, NULL, NULL, &r);
+    print_message("  census %-20s %-4s %-32s FRA: %ld\n", rt->name, rt->method, path, r.status);
+    assert_int_equal(r.cc, CURLE_OK);
+    assert_no_register_data(&r);
+    if (rt->kind == VG_ROUTE_ADMIN)
+      assert_int_equal(r.status, 403);
+    else if (!strcmp(rt->name, "item"))
+      assert_int_equal(r.status, 404);
+    else
+      assert_int_equal(r.status, 200);
+    resp_free(&r);
+    /* metadata routes are metadata: nothing from the register even for a partner that has releases */
+    if (rt->kind == VG_ROUTE_META) {
+      request(W_MEX, rt->method, path, NULL, NULL, &r);
+      assert_int_equal(r.status, 200);
+      assert_no_register_data(&r);
+      resp_free(&r);
+    }
+  }
+  assert_true(n >= 12);
+  assert_int_equal(nrelease, 6);
+}
+
+/* ---- bad input, headers ------------------------------------------------------------------------ */
+
+static void test_bad_input(void **state)
+{
+  static const char *const k_400[] = {
+    "/collections/sites/items?bbox=1,2,3",
+    "/collections/sites/items?bbox=1,2,3,4,5,6",
+    "/collections/sites/items?bbox=a,b,c,d",
+    "/collections/sites/items?bbox=-99,17,-100,18",
+    "/collections/sites/items?bbox=nan,17,-99,18",
+    "/collections/sites/items?limit=-1",
+    "/collections/sites/items?limit=0",
+    "/collections/sites/items?limit=100000",
+    "/collections/sites/items?limit=10001",
+    "/collections/sites/items?limit=1x",
+    "/collections/sites/items?datetime=garbage",
+    "/collections/sites/items?datetime=2026-02-30T00:00:00Z",
+    "/collections/sites/items?datetime=2026-06-01T08:00:00",
+    "/collections/sites/items?datetime=2026-06-02T00:00:00Z/2026-06-01T00:00:00Z",
+    "/collections/sites/items?datetime=a/b/c",
+    "/collections/sites/items?foo=%3Cscript%3E",
+    "/collections/sites/items?limit=1&limit=2",
+  };
+  static const char *const k_404[] = {
+    "/products/../register.db", "/products/%2e%2e/register.db", "/products/%2E%2E%2Fregister.db",
+    "/collections/sites/items/..", "/collections/sites/items/%2e%2e", "/collections/sites/items/1/",
+    "/products/", "/products/sites.geojson/", "/products/sites.json", "/register.db", "//collections",
+    "/collections/sites/items/-1", "/collections/sites/items/01", "/collections/other/items",
+  };
+  resp r;
+  char *big;
+  (void)state;
+  for (size_t i = 0; i < sizeof k_400 / sizeof k_400[0]; i++) {
+    request(W_MEX, "GET", k_400[i], NULL, NULL, &r);
+    print_message("  %-60s %ld\n", k_400[i], r.status);
+    assert_json_error(&r, 400);
+    assert_null(strstr(text(&r), "garbage"));
+    assert_null(strstr(text(&r), "<script"));
+    assert_no_register_data(&r);
+    resp_free(&r);
+  }
+  for (size_t i = 0; i < sizeof k_404 / sizeof k_404[0]; i++) {
+    request(W_MEX, "GET", k_404[i], NULL, NULL, &r);
+    print_message("  %-60s %ld\n", k_404[i], r.status);
+    assert_int_equal(r.status, 404);
+    assert_no_register_data(&r);
+    resp_free(&r);
+  }
+  /* under /admin/ a partner is refused before routing; the analyst gets the 404 */
+  request(W_MEX, "GET", "/admin/../products/sites.kml", NULL, NULL, &r);
+  assert_json_error(&r, 403);
+  assert_no_register_data(&r);
+  resp_free(&r);
+  request(W_ANALYST, "GET", "/admin/../products/sites.kml", NULL, NULL, &r);
+  assert_json_error(&r, 404);
+  assert_no_register_data(&r);
+  resp_free(&r);
+  /* another method: 405 with Allow */
+  request(W_MEX, "POST", "/collections/sites/items", NULL, NULL, &r);
+  assert_json_error(&r, 405);
+  assert_string_equal(r.allow, "GET");
+  resp_free(&r);
+  request(W_MEX, "DELETE", "/products/sites.kml", NULL, NULL, &r);
+  assert_int_equal(r.status, 405);
+  resp_free(&r);
+  /* 1 MB of header, 1 MB of body: refused, nothing released */
+  big = malloc((1u << 20) + 16);
+  assert_non_null(big);
+  memcpy(big, "X-Big: ", 7);
+  memset(big + 7, 'a', 1u << 20);
+  big[7 + (1u << 20)] = 0;
+  request(W_MEX, "GET", "/collections/sites/items", big, NULL, &r);
+  print_message("  1 MB header: curl %d, status %ld\n", r.cc, r.status);
+  assert_true(r.cc != CURLE_OK || (r.status >= 400 && r.status < 500));
+  assert_no_register_data(&r);
+  resp_free(&r);
+  /* curl itself will not send a 1 MB header line; 64 KiB it sends, over the server's 32 KiB cap */
+  big[7 + (64u << 10)] = 0;
+  request(W_MEX, "GET", "/collections/sites/items", big, NULL, &r);
+  print_message("  64 KiB header: curl %d, status %ld\n", r.cc, r.status);
+  assert_true(r.cc != CURLE_OK || (r.status >= 400 && r.status < 500));
+  assert_no_register_data(&r);
+  resp_free(&r);
+  big[7 + (64u << 10)] = 'a';
+  request(W_MEX, "POST", "/collections/sites/items", NULL, big + 7, &r);
+  print_message("  1 MB body: curl %d, status %ld\n", r.cc, r.status);
+  assert_true(r.cc != CURLE_OK || r.status == 413);
+  assert_no_register_data(&r);
+  resp_free(&r);
+  free(big);
+}
+
+static void test_headers(void **state)
+{
+  static const char *const k_paths[] = {"/", "/conformance", "/collections", "/collections/sites",
+                                        "/collections/sites/items", "/products/sites.kml", "/nowhere"};
+  (void)state;
+  for (size_t i = 0; i < sizeof k_paths / sizeof k_paths[0]; i++) {
+    resp r;
+    request(W_MEX, "GET", k_paths[i], NULL, NULL, &r);
+    assert_string_equal(r.csp, "default-src 'self'");
+    assert_string_equal(r.nosniff, "nosniff");
+    assert_string_equal(r.cache, "no-store");
+    assert_null(strstr(r.ctype, "html"));
+    if (i < 4) {
+      json_t *j = json_loads(text(&r), 0, NULL);
+      assert_int_equal(r.status, 200);
+      assert_string_equal(r.ctype, "application/json");
+      assert_non_null(j);
+      json_decref(j);
+    }
+    if (i == 5)
+      assert_string_equal(r.disp, "attachment; filename=\"sites.kml\"");
+    resp_free(&r);
+  }
+}
+
+/* ---- admin: revocation ------------------------------------------------------------------------- */
+
+static void test_revoke(void **state)
+{
+  resp r;
+  json_t *j;
+  int found = 0;
+  (void)state;
+  /* a partner may not, even its own; revoking goes by POST; an unknown partner is 404 */
+  request(W_MEX, "POST", "/admin/partners/gbr-ops/revoke", NULL, NULL, &r);
+  assert_json_error(&r, 403);
+  resp_free(&r);
+  request(W_GBR, "GET", "/admin/nothing-here", NULL, NULL, &r);
+  assert_int_equal(r.status, 403);
+  resp_free(&r);
+  request(W_ANALYST, "GET", "/admin/partners/mex-ops/revoke", NULL, NULL, &r);
+  assert_int_equal(r.status, 405);
+  resp_free(&r);
+  request(W_ANALYST, "POST", "/admin/partners/nobody/revoke", NULL, NULL, &r);
+  assert_json_error(&r, 404);
+  resp_free(&r);
+  /* MEX still served, then revoked by the analyst, then refused */
+  request(W_MEX, "GET", "/products/sites.geojson", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  resp_free(&r);
+  request(W_ANALYST, "POST", "/admin/partners/mex-ops/revoke", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  resp_free(&r);
+  request(W_MEX, "GET", "/products/sites.geojson", NULL, NULL, &r);
+  assert_json_error(&r, 403);
+  assert_no_register_data(&r);
+  resp_free(&r);
+  request(W_MEX, "GET", "/collections/sites/items/1", NULL, NULL, &r);
+  assert_int_equal(r.status, 403);
+  resp_free(&r);
+  /* GBR unaffected */
+  request(W_GBR, "GET", "/collections/sites/items", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_int_equal(ids_in(text(&r)), B(3));
+  resp_free(&r);
+  /* the partners file says so */
+  j = json_load_file(g->partners, 0, NULL);
+  assert_non_null(j);
+  for (size_t i = 0; i < json_array_size(j); i++) {
+    json_t *p = json_array_get(j, i);
+    if (!strcmp(json_string_value(json_object_get(p, "name")), "mex-ops")) {
+      found = 1;
+      assert_true(json_is_true(json_object_get(p, "revoked")));
+    } else if (!strcmp(json_string_value(json_object_get(p, "name")), "gbr-ops"))
+      assert_true(json_is_false(json_object_get(p, "revoked")));
+  }
+  assert_int_equal(json_array_size(j), 5);
+  assert_true(found);
+  json_decref(j);
+  /* and a restarted server reads it back */
+  assert_int_equal(vg_server_stop(g->srv), VG_OK);
+  g->srv = NULL;
+  assert_int_equal(start_server(), 0);
+  request(W_MEX, "GET", "/collections/sites/items", NULL, NULL, &r);
+  assert_int_equal(r.status, 403);
+  resp_free(&r);
+  request(W_GBR, "GET", "/collections/sites/items", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  resp_free(&r);
+}
+
+/* ---- the audit chain afterwards ---------------------------------------------------------------- */
+
+static int on_replay(const vg_audit_entry *e, uint64_t line, void *ud)
+{
+  uint32_t *m = ud;
+  long id;
+  (void)line;
+  if (strncmp(e->product, "site/", 5))
+    return VG_OK; /* an admin action */
+  id = strtol(e->product + 5, NULL, 10);
+  if (id > 0 && id < 32)
+    *m |= B(id);
+  return VG_OK;
+}
+
+static void test_audit(void **state)
+{
+  uint8_t pub[VG_AUDIT_PUB_BYTES];
+  char pubpath[160];
+  vg_audit_report rep;
+  uint8_t *log = NULL, *reqlog = NULL;
+  size_t len = 0, rlen = 0;
+  (void)state;
+  assert_int_equal(vg_server_stop(g->srv), VG_OK);
+  g->srv = NULL;
+  snprintf(pubpath, sizeof pubpath, "%s.pub", g->key);
+  assert_int_equal(vg_audit_pub_load(pubpath, pub), VG_OK);
+  assert_int_equal(vg_audit_verify(g->audit, pub, &rep), VG_OK);
+  assert_int_equal(rep.status, VG_AUDIT_OK);
+  print_message("  audit: %llu entries, %llu checkpoints\n", (unsigned long long)rep.entries,
+                (unsigned long long)rep.checkpoints);
+  for (int w = 0; w < W_N; w++) {
+    uint32_t m = 0;
+    const char *label = k_who[w].listed ? k_who[w].name : "unauthenticated";
+    assert_int_equal(vg_audit_replay(g->audit, pub, label, on_replay, &m, &rep), VG_OK);
+    print_message("  replay %-12s 0x%03x, over HTTP 0x%03x\n", label, m, g->received[w]);
+    assert_int_equal(m, g->received[w]);
+    assert_int_equal(m, k_expect[w]);
+  }
+  /* the refusals are on record too: revoked, rogue (by fingerprint), no certificate, partner at /admin */
+  assert_int_equal(vg_test_read_file(g->audit, &log, &len), 0);
+  log = realloc(log, len + 1);
+  assert_non_null(log);
+  log[len] = 0;
+  assert_non_null(strstr((char *)log, "\"recipient\":\"mex-old\""));
+  assert_non_null(strstr((char *)log, "partner mex-old is revoked"));
+  assert_non_null(strstr((char *)log, "\"recipient\":\"cert:"));
+  assert_non_null(strstr((char *)log, "does not verify against the partners' CA"));
+  assert_non_null(strstr((char *)log, "no client certificate"));
+  assert_non_null(strstr((char *)log, "the admin API is for analysts only"));
+  assert_non_null(strstr((char *)log, "\"product\":\"partner/mex-ops\""));
+  free(log);
+  /* the request log: one line per request, names, no secrets */
+  fflush(g->logf);
+  assert_int_equal(vg_test_read_file(g->log, &reqlog, &rlen), 0);
+  reqlog = realloc(reqlog, rlen + 1);
+  assert_non_null(reqlog);
+  reqlog[rlen] = 0;
+  assert_non_null(strstr((char *)reqlog, " mex-ops GET /collections/sites/items 200 "));
+  assert_non_null(strstr((char *)reqlog, " unauthenticated GET /collections/sites/items 403 "));
+  assert_non_null(strstr((char *)reqlog, " fra-ops GET /admin/audit/verify 403 "));
+  assert_null(strstr((char *)reqlog, "PRIVATE KEY"));
+  free(reqlog);
+}
+
+int test_server_serve_run(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_matrix),   cmocka_unit_test(test_items_params), cmocka_unit_test(test_census),
+    cmocka_unit_test(test_bad_input), cmocka_unit_test(test_headers),     cmocka_unit_test(test_revoke),
+    cmocka_unit_test(test_audit),
+  };
+  return cmocka_run_group_tests_name("server_serve", tests, group_setup, group_teardown);
+}

@@ -2,6 +2,8 @@
 # Installs the Debian 12 packages vigia needs, if any is missing (run as root or with sudo).
 # postgresql + postgresql-15-postgis-3 are servers for the tests only (scripts/pg.sh starts a
 # throwaway cluster; the system's own cluster, if apt starts one, is not used).
+# npm fetches the map page's vendored files (web/package-lock.json); chromium and libnss3-tools
+# (certutil, pk12util) run the browser.map test.
 set -euo pipefail
 PKGS="build-essential cmake pkg-config libcmocka-dev libjansson-dev clang xxd
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg zlib1g-dev \
@@ -9,12 +11,19 @@ PKGS="build-essential cmake pkg-config libcmocka-dev libjansson-dev clang xxd
   libsqlite3-dev libpq-dev
   libsodium-dev libxml2-utils python3-jsonschema
   libmicrohttpd-dev gnutls-bin curl
+  chromium libnss3-tools
   postgresql postgresql-15-postgis-3"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
-[ -z "$missing" ] && exit 0
+# npm: Debian's package, unless a Node.js install (e.g. NodeSource's nodejs) already brings it
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+if [ -n "$missing" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+# the map page's third-party files, exactly as locked (then re-run cmake to vendor them)
+web="$(cd "$(dirname "$0")/.." && pwd)/web"
+[ -d "$web/node_modules" ] || npm ci --prefix "$web" --no-audit --no-fund

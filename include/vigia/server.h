@@ -295,9 +295,13 @@ typedef struct vg_server_opts {
   unsigned max_connections;   /**< 0: VG_SERVER_CONN_MAX */
   unsigned timeout_s;         /**< 0: VG_SERVER_TIMEOUT_S */
   FILE *log;                  /**< one line per request (NULL: none) */
+  /* version 2 */
+  const char *web;            /**< folder of the map page's files (NULL: the /map routes answer 503) */
+  const char *banner;         /**< banner of /map/banner.json when no site is released (NULL: "UNCLASSIFIED") */
 } vg_server_opts;
-#define VG_SERVER_OPTS_VERSION 1
-#define VG_SERVER_OPTS_INIT {VG_SERVER_OPTS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL}
+#define VG_SERVER_OPTS_VERSION 2
+#define VG_SERVER_OPTS_INIT                                                                                          \
+  {VG_SERVER_OPTS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL}
 
 /** A running server (opaque). */
 typedef struct vg_server vg_server;
@@ -318,6 +322,12 @@ unsigned vg_server_port(const vg_server *s);
  * @return VG_OK or the audit close's error.
  */
 int vg_server_stop(vg_server *s);
+/** The server's audit writer (borrowed: valid until vg_server_stop), to share with the CoT stream. */
+vg_audit *vg_server_audit(vg_server *s);
+/** Called (on a server thread) after a partner was revoked through the admin API. */
+typedef void (*vg_server_revoke_fn)(void *ud, const char *partner);
+/** Sets the revocation hook (e.g. vg_cot_stream_revoke), before any request may revoke. */
+void vg_server_on_revoke(vg_server *s, vg_server_revoke_fn fn, void *ud);
 
 /** What a route gives out. */
 typedef enum vg_route_kind {
@@ -344,6 +354,84 @@ typedef struct vg_server_route {
 
 /** Route @p i of the table, NULL past its end (for the census test and docs). */
 const vg_server_route *vg_server_route_at(size_t i);
+
+/* ---- the CoT stream (lib/server/cot.c) --------------------------------------------------- */
+
+/*
+ * Cursor on Target for TAK clients: TAK protocol v0 (CoT XML <event>s back
+ * to back on a TLS stream, as TAK Server's 8089 streaming port), beside the
+ * HTTPS server (docs/formats/server.md, "CoT stream"). Mutual TLS: a client
+ * certificate is required by the handshake, then checked as the HTTPS server
+ * does (chain against the partners' CA, SHA-256 fingerprint in the partners
+ * file, not revoked); a refused client gets its connection closed without a
+ * byte of data and an audit "deny" entry (egress "cot").
+ *
+ * On connect and on every vg_cot_stream_publish, each client gets one event
+ * per released, confirmed site whose event changed since its last send (new,
+ * moved, state, marking, confidence), and a retraction (type "t-x-d-d", same
+ * uid) for each site it had received that is no longer released to it. Every
+ * event is on the audit chain (allow, egress "cot", product "site/ID" or
+ * "retract/ID", the BLAKE2b of its bytes) before it is sent.
+ */
+
+/** Clients connected at once at most (further connections are closed at once). */
+#define VG_COT_CLIENTS_MAX 64
+/** Seconds a client has to complete the TLS handshake, and a send may block. */
+#define VG_COT_TIMEOUT_S 10
+
+/** Options of vg_cot_stream_open. */
+typedef struct vg_cot_opts {
+  int version;          /**< VG_COT_OPTS_VERSION */
+  const char *db;       /**< the register (SQLite path or postgresql://...): the stream opens its own connection */
+  const char *cert;     /**< the server's certificate chain (PEM file) */
+  const char *key;      /**< its private key (PEM file) */
+  const char *ca;       /**< the CA bundle that signed the partners' client certificates (PEM) */
+  const char *partners; /**< the partners file (read once at open) */
+  vg_audit *audit;      /**< the audit chain (borrowed; thread-safe; must outlive the stream) */
+  const char *bind;     /**< IPv4 address to listen on (NULL: "127.0.0.1") */
+  unsigned port;        /**< TCP port (0: any free one, see vg_cot_stream_port) */
+  unsigned max_clients; /**< 0: VG_COT_CLIENTS_MAX (and never more) */
+  int exercise;         /**< events with opex "e-TEST" (test fixtures) instead of "o-" */
+} vg_cot_opts;
+#define VG_COT_OPTS_VERSION 1
+#define VG_COT_OPTS_INIT {VG_COT_OPTS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0}
+
+/** A running CoT stream (opaque). */
+typedef struct vg_cot_stream vg_cot_stream;
+
+/**
+ * Loads the TLS material and the partners file, opens the register, listens
+ * and accepts clients on its own threads (one per client).
+ * @return VG_OK and *out (vg_cot_stream_close), or VG_E_IO, VG_E_MALFORMED,
+ *   VG_E_LIMIT, VG_E_INVALID, VG_E_NOMEM. *out is untouched on failure.
+ */
+int vg_cot_stream_open(vg_cot_stream **out, const vg_cot_opts *o);
+/** The TCP port the stream listens on. */
+unsigned vg_cot_stream_port(const vg_cot_stream *st);
+/**
+ * Re-collects the register for every connected client and sends what
+ * changed (events, retractions), each audited first. A client whose send or
+ * audit append fails is disconnected. @return VG_OK, or the first error met
+ * (the other clients are still served).
+ */
+int vg_cot_stream_publish(vg_cot_stream *st);
+/**
+ * Revokes @p partner (in the stream's partners table; the partners file is
+ * not rewritten): nothing more is sent to it, its connections are closed and
+ * new ones refused. An audit "deny" entry (product "partner/NAME") records it.
+ * @return VG_OK, VG_E_NOTFOUND (no such partner), or the append's error (the
+ *   revocation stands anyway).
+ */
+int vg_cot_stream_revoke(vg_cot_stream *st, const char *partner);
+/**
+ * Sends a retraction of site @p site_id to every connected client that had
+ * received it (each audited first, product "retract/ID"), and forgets it for
+ * them: a later publish sends the site again only if it is released again.
+ * @return VG_OK or the first error met.
+ */
+int vg_cot_stream_retract_site(vg_cot_stream *st, int64_t site_id);
+/** Closes every connection, stops listening and frees @p st (accepts NULL). Does not close the audit chain. */
+void vg_cot_stream_close(vg_cot_stream *st);
 
 #ifdef __cplusplus
 }

@@ -45,19 +45,15 @@
 #include "vigia/server.h"
 #include "vigia/sites.h"
 
+#include "server_int.h"
+
 /* Longest path kept for the request log and audit product ids (longer ones are cut). */
 #define PATH_KEEP 200
 /* Captures of "{x}" segments in one pattern. */
 #define MAX_CAPS 2
 #define CAP_MAX 64
 
-typedef struct partner {
-  char fp[65]; /* lower-case hex SHA-256 of the DER certificate */
-  char name[VG_SERVER_NAME_MAX + 1];
-  vg_recipient rcpt;
-  int analyst;
-  int revoked;
-} partner;
+typedef vg__partner partner;
 
 struct vg_server {
   struct MHD_Daemon *d;
@@ -74,6 +70,10 @@ struct vg_server {
   size_t key_len;
   FILE *log;
   unsigned port;
+  char *web;                             /* the map page's files (NULL: /map answers 503) */
+  char banner[VG_MARKING_BANNER_MAX];    /* /map/banner.json when no site is released */
+  vg_server_revoke_fn on_revoke;         /* told after an admin revocation (the CoT stream) */
+  void *on_revoke_ud;
 };
 
 /* One request. */
@@ -190,7 +190,7 @@ static int fp_parse(const char *s, char out[65])
   return k == 64 ? 0 : -1;
 }
 
-static int partners_load(const char *path, partner **out, size_t *n)
+int vg__partners_load(const char *path, partner **out, size_t *n)
 {
   char *text = NULL;
   json_t *root = NULL;
@@ -399,15 +399,35 @@ static int audit_refusal(req *q, const char *egress, const char *why)
 
 /* ---- identity ----------------------------------------------------------------------------- */
 
+int vg__peer_verify(gnutls_session_t tls, char fphex[65], char *why, size_t cap)
+{
+  const gnutls_datum_t *certs;
+  unsigned ncerts = 0, status = 0;
+  uint8_t fp[32];
+  size_t fpl = sizeof fp;
+  fphex[0] = 0;
+  certs = gnutls_certificate_get_peers(tls, &ncerts);
+  if (!certs || !ncerts) {
+    snprintf(why, cap, "no client certificate");
+    return -1;
+  }
+  if (gnutls_fingerprint(GNUTLS_DIG_SHA256, &certs[0], fp, &fpl) != GNUTLS_E_SUCCESS || fpl != sizeof fp) {
+    snprintf(why, cap, "client certificate unreadable");
+    return -1;
+  }
+  hex(fp, sizeof fp, fphex);
+  if (gnutls_certificate_verify_peers2(tls, &status) != GNUTLS_E_SUCCESS || status != 0) {
+    snprintf(why, cap, "client certificate does not verify against the partners' CA (status 0x%x)", status);
+    return -1;
+  }
+  return 0;
+}
+
 /* Sets q->authed and q->who, or says why not in @p why. q->label always names what was presented. */
 static void identify(vg_server *s, struct MHD_Connection *c, req *q, char *why, size_t cap)
 {
   const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
   gnutls_session_t tls;
-  const gnutls_datum_t *certs;
-  unsigned ncerts = 0, status = 0;
-  uint8_t fp[32];
-  size_t fpl = sizeof fp;
   char fphex[65];
   q->authed = 0;
   snprintf(q->label, sizeof q->label, "unauthenticated");
@@ -416,21 +436,12 @@ static void identify(vg_server *s, struct MHD_Connection *c, req *q, char *why, 
     return;
   }
   tls = (gnutls_session_t)ci->tls_session;
-  certs = gnutls_certificate_get_peers(tls, &ncerts);
-  if (!certs || !ncerts) {
-    snprintf(why, cap, "no client certificate");
+  if (vg__peer_verify(tls, fphex, why, cap)) {
+    if (fphex[0])
+      snprintf(q->label, sizeof q->label, "cert:%s", fphex);
     return;
   }
-  if (gnutls_fingerprint(GNUTLS_DIG_SHA256, &certs[0], fp, &fpl) != GNUTLS_E_SUCCESS || fpl != sizeof fp) {
-    snprintf(why, cap, "client certificate unreadable");
-    return;
-  }
-  hex(fp, sizeof fp, fphex);
   snprintf(q->label, sizeof q->label, "cert:%s", fphex);
-  if (gnutls_certificate_verify_peers2(tls, &status) != GNUTLS_E_SUCCESS || status != 0) {
-    snprintf(why, cap, "client certificate does not verify against the partners' CA (status 0x%x)", status);
-    return;
-  }
   pthread_mutex_lock(&s->p_mu);
   for (size_t i = 0; i < s->np; i++)
     if (!strcmp(s->p[i].fp, fphex)) {
@@ -452,7 +463,7 @@ static void identify(vg_server *s, struct MHD_Connection *c, req *q, char *why, 
 
 /* ---- the route table ---------------------------------------------------------------------- */
 
-typedef enum shape { SHAPE_ITEMS, SHAPE_ITEM, SHAPE_DOWNLOAD } shape;
+typedef enum shape { SHAPE_ITEMS, SHAPE_ITEM, SHAPE_DOWNLOAD, SHAPE_BANNER } shape;
 
 /* What a RELEASE route asks of the release path. */
 typedef struct query {
@@ -496,6 +507,11 @@ static int plan_cot(struct MHD_Connection *c, const caps *cp, query *qy, unsigne
 static int plan_stix(struct MHD_Connection *c, const caps *cp, query *qy, unsigned *status, const char **desc);
 static enum MHD_Result admin_verify(req *q, struct MHD_Connection *c, const caps *cp);
 static enum MHD_Result admin_revoke(req *q, struct MHD_Connection *c, const caps *cp);
+static int plan_map_sites(struct MHD_Connection *c, const caps *cp, query *qy, unsigned *status, const char **desc);
+static int plan_map_banner(struct MHD_Connection *c, const caps *cp, query *qy, unsigned *status, const char **desc);
+static enum MHD_Result page_map(req *q, struct MHD_Connection *c, const caps *cp);
+static enum MHD_Result page_static(req *q, struct MHD_Connection *c, const caps *cp);
+static enum MHD_Result page_image(req *q, struct MHD_Connection *c, const caps *cp);
 
 static const route k_routes[] = {
   {{"landing", "GET", "/", "ogcapi", VG_ROLE_PARTNER, VG_ROUTE_META}, meta_landing, NULL, NULL},
@@ -519,6 +535,16 @@ static const route k_routes[] = {
    admin_verify},
   {{"admin-revoke", "POST", "/admin/partners/{name}/revoke", "admin", VG_ROLE_ANALYST, VG_ROUTE_ADMIN}, NULL, NULL,
    admin_revoke},
+  /* the analyst map page: META rows with a handler in the last slot serve fixed files of the
+   * --web folder (allow-listed names, nothing from the register); its data through release_path */
+  {{"map", "GET", "/map", "map", VG_ROLE_PARTNER, VG_ROUTE_META}, NULL, NULL, page_map},
+  {{"map-static", "GET", "/map/static/{file}", "map", VG_ROLE_PARTNER, VG_ROUTE_META}, NULL, NULL, page_static},
+  {{"map-image", "GET", "/map/static/images/{file}", "map", VG_ROLE_PARTNER, VG_ROUTE_META}, NULL, NULL,
+   page_image},
+  {{"map-sites", "GET", "/map/sites.geojson", "map", VG_ROLE_PARTNER, VG_ROUTE_RELEASE}, NULL, plan_map_sites,
+   NULL},
+  {{"map-banner", "GET", "/map/banner.json", "map", VG_ROLE_PARTNER, VG_ROUTE_RELEASE}, NULL, plan_map_banner,
+   NULL},
 };
 #define N_ROUTES (sizeof k_routes / sizeof k_routes[0])
 
@@ -916,6 +942,179 @@ static int plan_stix(struct MHD_Connection *c, const caps *cp, query *qy, unsign
   return plan_download(qy, VG_PRODUCT_STIX, "application/stix+json;version=2.1", "sites.stix.json");
 }
 
+/* ---- the map page (web/; docs/formats/server.md "Map page") ------------------------------- */
+
+/* The map's data: every confirmed site released to the caller, GeoJSON, inline (no attachment). */
+static int plan_map_sites(struct MHD_Connection *c, const caps *cp, query *qy, unsigned *status, const char **desc)
+{
+  (void)c, (void)cp, (void)status, (void)desc;
+  return plan_download(qy, VG_PRODUCT_GEOJSON, "application/geo+json", NULL);
+}
+
+/* The banner of what the map shows: derived over the same sites as /map/sites.geojson. */
+static int plan_map_banner(struct MHD_Connection *c, const caps *cp, query *qy, unsigned *status, const char **desc)
+{
+  (void)c, (void)cp, (void)status, (void)desc;
+  plan_download(qy, VG_PRODUCT_GEOJSON, "application/json", NULL);
+  qy->shape = SHAPE_BANNER;
+  return 0;
+}
+
+/* The derived banner of @p n released sites, or the server's default banner when there are none. */
+static int banner_of(const vg_server *s, const vg_product_site *v, size_t n, char out[VG_MARKING_BANNER_MAX],
+                     vg_class *cls)
+{
+  vg_marking m;
+  if (!n) {
+    snprintf(out, VG_MARKING_BANNER_MAX, "%s", s->banner);
+    if (vg_marking_parse(out, &m) != VG_OK)
+      return vg_error_set(VG_E_INVALID, "default banner");
+    *cls = m.cls;
+    return VG_OK;
+  }
+  m = v[0].marking;
+  for (size_t i = 1; i < n; i++)
+    vg_marking_derive(&m, &v[i].marking);
+  *cls = m.cls;
+  return vg_marking_format(&m, out, VG_MARKING_BANNER_MAX);
+}
+
+/* {"banner": "...", "classification": "...", "sites": N, "derived": true|false} */
+static int banner_write(vg_buf *b, const vg_server *s, const vg_product_site *v, size_t n)
+{
+  char banner[VG_MARKING_BANNER_MAX];
+  vg_class cls = VG_CLASS_UNMARKED;
+  vg_jw w;
+  int rc;
+  if ((rc = banner_of(s, v, n, banner, &cls)) != VG_OK)
+    return rc;
+  vg_jw_init(&w, b, 0);
+  vg_jw_obj_begin(&w);
+  vg_jw_key(&w, "banner");
+  vg_jw_str(&w, banner);
+  vg_jw_key(&w, "classification");
+  vg_jw_str(&w, cls >= VG_CLASS_U && cls <= VG_CLASS_TS ? k_level[cls] : "UNMARKED");
+  vg_jw_key(&w, "sites");
+  vg_jw_uint(&w, n);
+  vg_jw_key(&w, "derived");
+  vg_jw_bool(&w, n > 0);
+  vg_jw_obj_end(&w);
+  return vg_jw_finish(&w);
+}
+
+/* The banner's own audit entry: product "map/banner", the digest of the body, its banner. */
+static int banner_audit(req *q, const route *rt, const void *body, size_t len, size_t n)
+{
+  vg_audit_entry e;
+  char banner[VG_MARKING_BANNER_MAX], why[96];
+  vg_class cls = VG_CLASS_UNMARKED;
+  int rc;
+  (void)body;
+  if ((rc = banner_of(q->s, NULL, 0, banner, &cls)) != VG_OK)
+    return rc;
+  memset(&e, 0, sizeof e);
+  if (n) {
+    /* the body holds the derived banner: read it back rather than derive twice */
+    json_t *j = json_loadb(body, len, 0, NULL);
+    const char *bv = j ? json_string_value(json_object_get(j, "banner")) : NULL;
+    if (bv)
+      snprintf(banner, sizeof banner, "%s", bv);
+    json_decref(j);
+    if (!bv)
+      return vg_error_set(VG_E_MALFORMED, "banner body");
+    snprintf(why, sizeof why, "the derived marking of the %zu sites released to this recipient", n);
+  } else
+    snprintf(why, sizeof why, "no site released to this recipient: the server's default banner");
+  e.product = "map/banner";
+  e.version = "banner";
+  vg_audit_digest(body ? body : "", len, e.digest);
+  e.marking = banner;
+  e.recipient = q->label;
+  e.egress = rt->d.egress;
+  e.decision = VG_AUDIT_ALLOW;
+  e.reason = why;
+  e.policy = VG_RELEASE_POLICY;
+  return vg_audit_append(q->s->audit, &e, NULL);
+}
+
+/* Largest file of the map page served (countries-110m.json is 108 KB, leaflet.js 147 KB). */
+#define MAP_FILE_MAX (4u << 20)
+
+typedef struct asset {
+  const char *name; /* the file's name in the --web folder: the only path that reaches the file system */
+  const char *ctype;
+} asset;
+
+static const asset k_map_static[] = {
+  {"leaflet.js", "text/javascript; charset=utf-8"},
+  {"leaflet.css", "text/css; charset=utf-8"},
+  {"topojson-client.min.js", "text/javascript; charset=utf-8"},
+  {"countries-110m.json", "application/json"},
+  {"map.js", "text/javascript; charset=utf-8"},
+  {"map.css", "text/css; charset=utf-8"},
+};
+static const asset k_map_images[] = {
+  {"images/layers.png", "image/png"},      {"images/layers-2x.png", "image/png"},
+  {"images/marker-icon.png", "image/png"}, {"images/marker-icon-2x.png", "image/png"},
+  {"images/marker-shadow.png", "image/png"},
+};
+
+static const char k_map_missing[] =
+  "the map page's files are not installed on this server (npm ci --prefix web, then rebuild)";
+
+/* Sends the file @p a->name of the --web folder (a name of ours, never the client's). */
+static enum MHD_Result map_file(req *q, struct MHD_Connection *c, const asset *a)
+{
+  vg_server *s = q->s;
+  char path[4096], *body = NULL;
+  size_t len = 0;
+  enum MHD_Result ret;
+  struct stat st;
+  if (!s->web)
+    return respond_error(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, "Unavailable", k_map_missing, NULL);
+  /* the page is served only when the vendored files are there too (npm ci, then the build copies them) */
+  if ((size_t)snprintf(path, sizeof path, "%s/leaflet.js", s->web) >= sizeof path || stat(path, &st) != 0 ||
+      (size_t)snprintf(path, sizeof path, "%s/%s", s->web, a->name) >= sizeof path || stat(path, &st) != 0 ||
+      !S_ISREG(st.st_mode))
+    return respond_error(q, c, MHD_HTTP_SERVICE_UNAVAILABLE, "Unavailable", k_map_missing, NULL);
+  if (read_file(path, MAP_FILE_MAX, &body, &len) != VG_OK) {
+    vg_log(VG_LOG_ERROR, "server", "map: %s", vg_error_last());
+    return respond_error(q, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "the request could not be served",
+                         NULL);
+  }
+  ret = respond(q, c, MHD_HTTP_OK, a->ctype, body, len, NULL, NULL);
+  free(body);
+  return ret;
+}
+
+static enum MHD_Result page_map(req *q, struct MHD_Connection *c, const caps *cp)
+{
+  static const asset k_index = {"index.html", "text/html; charset=utf-8"};
+  (void)cp;
+  return map_file(q, c, &k_index);
+}
+
+/* Exact names only: the captured segment selects an entry of the table, it is never a path. */
+static enum MHD_Result page_pick(req *q, struct MHD_Connection *c, const asset *t, size_t n, const char *prefix,
+                                 const char *name)
+{
+  size_t pl = strlen(prefix);
+  for (size_t i = 0; i < n; i++)
+    if (!strncmp(t[i].name, prefix, pl) && !strcmp(t[i].name + pl, name))
+      return map_file(q, c, &t[i]);
+  return respond_error(q, c, MHD_HTTP_NOT_FOUND, "NotFound", "no such resource", NULL);
+}
+
+static enum MHD_Result page_static(req *q, struct MHD_Connection *c, const caps *cp)
+{
+  return page_pick(q, c, k_map_static, sizeof k_map_static / sizeof k_map_static[0], "", cp->v[0]);
+}
+
+static enum MHD_Result page_image(req *q, struct MHD_Connection *c, const caps *cp)
+{
+  return page_pick(q, c, k_map_images, sizeof k_map_images / sizeof k_map_images[0], "images/", cp->v[0]);
+}
+
 /* ---- the release path: the only code that reads the register ------------------------------ */
 
 typedef struct decision {
@@ -989,7 +1188,9 @@ static enum MHD_Result release_path(req *q, struct MHD_Connection *c, const rout
     if (kept < qy->limit)
       v[kept++] = v[i];
   }
-  {
+  if (qy->shape == SHAPE_BANNER)
+    rc = banner_write(&b, s, v, kept);
+  else {
     vg_product_opts po = VG_PRODUCT_OPTS_INIT;
     po.title = "vigia sites";
     rc = vg_product_write(&b, qy->fmt, v, kept, &po);
@@ -1052,10 +1253,10 @@ static enum MHD_Result release_path(req *q, struct MHD_Connection *c, const rout
     if (qy->shape == SHAPE_ITEM && d->site_id != qy->id)
       continue;
     if (d->allowed) {
-      for (size_t j = 0; j < kept && !in_body && status == MHD_HTTP_OK; j++)
+      for (size_t j = 0; j < kept && !in_body && status == MHD_HTTP_OK && qy->shape != SHAPE_BANNER; j++)
         in_body = v[j].site.id == d->site_id;
       if (!in_body)
-        continue;
+        continue; /* the banner carries no site: only its own entry below */
     }
     memset(&e, 0, sizeof e);
     snprintf(product, sizeof product, "site/%lld", (long long)d->site_id);
@@ -1076,6 +1277,12 @@ static enum MHD_Result release_path(req *q, struct MHD_Connection *c, const rout
                           NULL);
       goto done;
     }
+  }
+  if (qy->shape == SHAPE_BANNER && (rc = banner_audit(q, rt, out, outlen, kept)) != VG_OK) {
+    vg_log(VG_LOG_ERROR, "server", "audit: %s", vg_error_last());
+    ret = respond_error(q, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError", "the request could not be served",
+                        NULL);
+    goto done;
   }
   if (status == MHD_HTTP_NOT_FOUND)
     ret = respond_error(q, c, MHD_HTTP_NOT_FOUND, "NotFound", "no such feature", NULL);
@@ -1169,10 +1376,23 @@ static enum MHD_Result admin_revoke(req *q, struct MHD_Connection *c, const caps
     return respond_error(q, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError",
                          "revoked in memory, but not saved to the partners file or the audit chain", NULL);
   }
+  if (s->on_revoke) /* the other egresses (the CoT stream) drop the partner too */
+    s->on_revoke(s->on_revoke_ud, cp->v[0]);
   {
     static const char k_ok[] = "{\"revoked\":true}";
     return respond(q, c, MHD_HTTP_OK, "application/json", k_ok, sizeof k_ok - 1, NULL, NULL);
   }
+}
+
+vg_audit *vg_server_audit(vg_server *s)
+{
+  return s ? s->audit : NULL;
+}
+
+void vg_server_on_revoke(vg_server *s, vg_server_revoke_fn fn, void *ud)
+{
+  s->on_revoke = fn;
+  s->on_revoke_ud = ud;
 }
 
 /* ---- the access handler ------------------------------------------------------------------- */
@@ -1233,6 +1453,8 @@ static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url,
   switch (rt->d.kind) {
   case VG_ROUTE_META: {
     vg_buf b;
+    if (!rt->meta) /* a file of the map page */
+      return rt->admin(q, c, &cp);
     vg_jw w;
     enum MHD_Result ret;
     vg_buf_init(&b, 1u << 16);
@@ -1315,6 +1537,18 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- life cycle --------------------------------------------------------------------------- */
 
+/* The map page's folder and default banner (canonical: what vg_marking_parse reads back). */
+static int map_config(vg_server *s, const vg_server_opts *o)
+{
+  vg_marking m;
+  const char *banner = o->banner ? o->banner : "UNCLASSIFIED";
+  if (o->web && !(s->web = strdup(o->web)))
+    return vg_error_set(VG_E_NOMEM, "server");
+  if (vg_marking_parse(banner, &m) != VG_OK || m.cls == VG_CLASS_UNMARKED)
+    return vg_error_set(VG_E_INVALID, "server: the default banner is not a marking banner");
+  return vg_marking_format(&m, s->banner, sizeof s->banner);
+}
+
 static void server_free(vg_server *s)
 {
   if (!s)
@@ -1323,6 +1557,7 @@ static void server_free(vg_server *s)
   free(s->p);
   free(s->partners_path);
   free(s->audit_path);
+  free(s->web);
   free(s->cert);
   free(s->ca);
   if (s->key) {
@@ -1368,7 +1603,9 @@ int vg_server_start(vg_server **out, const vg_server_opts *o)
     rc = vg_error_set(VG_E_MALFORMED, "%s: no PEM certificate", o->ca);
     goto fail;
   }
-  if ((rc = partners_load(o->partners, &s->p, &s->np)) != VG_OK)
+  if ((rc = vg__partners_load(o->partners, &s->p, &s->np)) != VG_OK)
+    goto fail;
+  if ((rc = map_config(s, o)) != VG_OK)
     goto fail;
   if ((rc = vg_audit_pub_load(pubpath, s->pub)) != VG_OK)
     goto fail;

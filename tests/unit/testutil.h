@@ -62,6 +62,7 @@ int test_sim_sim_run(void);
 int test_products_marking_run(void);
 int test_server_audit_run(void);
 int test_server_serve_run(void);
+int test_server_cot_run(void);
 int test_detect_core_run(void);
 int test_detect_target_run(void);
 int test_detect_thermal_run(void);

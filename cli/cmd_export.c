@@ -1,6 +1,6 @@
 /*
  * vigia export: the register's sites released to one partner, as one product
- * (GeoJSON, KML, CoT, STIX). Every site goes through vg_release_allowed; what
+ * (GeoJSON, KML, CoT, STIX, HTML, KMZ). Every site goes through vg_release_allowed; what
  * is withheld is counted and, with --verbose, named with the rule.
  */
 #include <getopt.h>
@@ -18,8 +18,10 @@ void vg_cmd_export_help(void)
   printf("usage: vigia export --db REGISTER --to CCC --format FMT -o FILE [options]\n\n"
          "Writes the register's live sites released to partner CCC (a GENC alpha-3 code) as\n"
          "one product: geojson (RFC 7946), kml (KML 2.2), cot (Cursor on Target 2.0 events),\n"
-         "stix (STIX 2.1 bundle). A site's marking is derived from the markings of the\n"
-         "sources of its observations (highest classification, REL TO intersected); a site\n"
+         "stix (STIX 2.1 bundle), html (one self-contained page: banners, table, image chips,\n"
+         "map), kmz (ZIP of the KML and the sites' image chips). A site's marking is derived\n"
+         "from the markings of the sources of its observations (highest classification,\n"
+         "REL TO intersected); a site\n"
          "is written only when that marking releases it to CCC at its clearance (default\n"
          "deny: unmarked, NOFORN, another country, a higher level all withhold it). The\n"
          "product carries the derivation of its sites' markings.\n\n"
@@ -28,7 +30,7 @@ void vg_cmd_export_help(void)
          "  --to CCC          the partner (GENC alpha-3, e.g. MEX)\n"
          "  --cleared LEVEL   the partner's clearance: UNCLASSIFIED (default), RESTRICTED,\n"
          "                    CONFIDENTIAL, SECRET, TOP SECRET\n"
-         "  --format FMT      geojson, kml, cot, stix\n"
+         "  --format FMT      geojson, kml, cot, stix, html, kmz\n"
          "  -o FILE           where to write (- for standard output)\n"
          "  --box LAT0,LON0,LAT1,LON1  only sites in this box (default: everywhere)\n"
          "  --title TEXT      the product's title\n"
@@ -192,7 +194,7 @@ int vg_cmd_export(int argc, char **argv)
   {
     vg_product_opts po = VG_PRODUCT_OPTS_INIT;
     po.title = title;
-    if (vg_product_write(&b, f, s, n, &po) != VG_OK) {
+    if (vg_product_write_reg(&b, f, reg, s, n, &po) != VG_OK) {
       fprintf(stderr, "vigia export: %s\n", vg_error_last());
       goto done;
     }

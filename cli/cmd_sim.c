@@ -229,7 +229,7 @@ static void on_exploit(void *ud, const char *in, const vg_exploit_stats *s, int 
 
 /*
  * The products for every partner the scenario's marking releases to (its REL TO but USA):
- * DIR/products/CCC/sites.{geojson,kml,cot,stix.json}, through the release decision. Prints a
+ * DIR/products/CCC/sites.{geojson,kml,cot,stix.json,html,kmz}, through the release decision. Prints a
  * line per partner.
  */
 static int write_products(vg_register *reg, const vg_sim_scenario *sc, const char *out)
@@ -237,7 +237,8 @@ static int write_products(vg_register *reg, const vg_sim_scenario *sc, const cha
   static const struct {
     vg_product_format f;
     const char *ext;
-  } k[] = {{VG_PRODUCT_GEOJSON, "geojson"}, {VG_PRODUCT_KML, "kml"}, {VG_PRODUCT_COT, "cot"}, {VG_PRODUCT_STIX, "stix.json"}};
+  } k[] = {{VG_PRODUCT_GEOJSON, "geojson"}, {VG_PRODUCT_KML, "kml"},   {VG_PRODUCT_COT, "cot"},
+           {VG_PRODUCT_STIX, "stix.json"},  {VG_PRODUCT_HTML, "html"}, {VG_PRODUCT_KMZ, "kmz"}};
   const double box[4] = {-90, 90, -180, 180};
   const char *r = sc->releasable;
   char dir[4200], path[4300];
@@ -268,7 +269,7 @@ static int write_products(vg_register *reg, const vg_sim_scenario *sc, const cha
           po.title = sc->name;
           po.exercise = 1; /* simulated: CoT opex e- */
           snprintf(path, sizeof path, "%s/sites.%s", dir, k[q].ext);
-          if ((rc = vg_product_write(&b, k[q].f, s, ns, &po)) == VG_OK) {
+          if ((rc = vg_product_write_reg(&b, k[q].f, reg, s, ns, &po)) == VG_OK) {
             f = fopen(path, "wb");
             if (!f || (b.len && fwrite(b.data, 1, b.len, f) != b.len))
               rc = vg_error_set(VG_E_IO, "cannot write %s", path);
@@ -277,7 +278,7 @@ static int write_products(vg_register *reg, const vg_sim_scenario *sc, const cha
           }
           vg_buf_free(&b);
         }
-        printf("products for %s: %zu confirmed sites released (UNCLASSIFIED clearance) in %s/sites.{geojson,kml,cot,stix.json}\n",
+        printf("products for %s: %zu confirmed sites released (UNCLASSIFIED clearance) in %s/sites.{geojson,kml,cot,stix.json,html,kmz}\n",
                rec.country, ns, dir);
       }
       free(s);

@@ -146,11 +146,16 @@ typedef enum vg_product_format {
   VG_PRODUCT_GEOJSON = 0, /**< RFC 7946 FeatureCollection, markings in the properties */
   VG_PRODUCT_KML,         /**< KML 2.2, the banner as the document name, markings in ExtendedData */
   VG_PRODUCT_COT,         /**< Cursor on Target 2.0 events back to back (TAK protocol v0 stream) */
-  VG_PRODUCT_STIX         /**< STIX 2.1 bundle: statement + TLP markings, identity, per site location,
+  VG_PRODUCT_STIX,        /**< STIX 2.1 bundle: statement + TLP markings, identity, per site location,
                                infrastructure, relationship and sighting, one grouping */
+  VG_PRODUCT_HTML,        /**< one self-contained HTML page (no external request): banner top and
+                               bottom, table of sites with their markings and image chips (data:
+                               URIs), inline SVG map; needs vg_product_write_reg */
+  VG_PRODUCT_KMZ          /**< ZIP of doc.kml (the KML product, each Placemark's description showing
+                               its chip) and files/site-ID.png; needs vg_product_write_reg */
 } vg_product_format;
 
-/** "geojson", "kml", "cot", "stix" -> format; VG_E_INVALID otherwise. */
+/** "geojson", "kml", "cot", "stix", "html", "kmz" -> format; VG_E_INVALID otherwise. */
 int vg_product_format_parse(const char *s, vg_product_format *out);
 
 typedef struct vg_product_opts {
@@ -170,6 +175,15 @@ typedef struct vg_product_opts {
  */
 int vg_product_write(vg_buf *out, vg_product_format f, const vg_product_site *s, size_t n,
                      const vg_product_opts *o);
+/**
+ * vg_product_write for every format, the ones that show the sites' image
+ * chips too (VG_PRODUCT_HTML, VG_PRODUCT_KMZ; vg_product_write refuses them
+ * with VG_E_INVALID): each site's chip is vg_register_site_chip's (its
+ * highest-score observation with one; only PNGs are shown), read from
+ * @p reg, which those formats require (the others ignore it, may be NULL).
+ */
+int vg_product_write_reg(vg_buf *out, vg_product_format f, vg_register *reg, const vg_product_site *s, size_t n,
+                         const vg_product_opts *o);
 
 #ifdef __cplusplus
 }

@@ -234,6 +234,13 @@ int vg_register_history(vg_register *r, int64_t id, vg_obs **out, size_t *n);
  */
 int vg_register_site_markings(vg_register *r, int64_t id, char ***out, size_t *n);
 void vg_register_markings_free(char **m, size_t n);
+/**
+ * The image chip (PNG, appended to @p out) of the site's highest-score
+ * observation that has one (ties: the lowest observation id), and that
+ * observation's id in @p *obs_id (may be NULL): what a product shows of the
+ * site. VG_E_NOTFOUND when none of its observations has a chip.
+ */
+int vg_register_site_chip(vg_register *r, int64_t site_id, vg_buf *out, int64_t *obs_id);
 /** An analyst's decision (CONFIRMED or DISMISSED, or back to CANDIDATE) with a note (may be NULL). */
 int vg_register_set_state(vg_register *r, int64_t id, vg_site_state st, const char *note);
 /** Replaces a site's note. */

@@ -652,6 +652,13 @@ int vg_register_site_markings(vg_register *r, int64_t id, char ***out, size_t *n
   return r->ops->site_markings(r->db, id, out, n);
 }
 
+int vg_register_site_chip(vg_register *r, int64_t site_id, vg_buf *out, int64_t *obs_id)
+{
+  if (!r || !out)
+    return vg_error_set(VG_E_INVALID, "vg_register_site_chip: no register or buffer");
+  return r->ops->site_chip(r->db, site_id, out, obs_id);
+}
+
 void vg_register_markings_free(char **m, size_t n)
 {
   for (size_t i = 0; m && i < n; i++)

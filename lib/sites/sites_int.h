@@ -47,6 +47,12 @@ typedef struct vg__store_ops {
   int (*pass_mark)(void *db, const char *flight, int64_t frame, int64_t time_us, int *first);
   /* The distinct markings of a site's observations, sorted ("" unmarked); malloc'd strings. */
   int (*site_markings)(void *db, int64_t site_id, char ***out, size_t *n);
+  /*
+   * The image chip (appended to out) of the site's highest-score observation
+   * that has one (ties: lowest id) and that observation's id; VG_E_NOTFOUND
+   * when none has a chip.
+   */
+  int (*site_chip)(void *db, int64_t site_id, vg_buf *out, int64_t *obs_id);
   /* Observations of a site, oldest first (time, then id), chips not loaded. */
   int (*history)(void *db, int64_t site_id, vg_obs **out, size_t *n);
   int (*counts)(void *db, int64_t *sites, int64_t *obs);

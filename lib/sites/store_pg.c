@@ -126,6 +126,7 @@ enum {
   S_HISTORY,
   S_COUNTS,
   S_MARKINGS,
+  S_CHIP,
   S__COUNT
 };
 
@@ -166,6 +167,8 @@ static const stmt_def k_stmt[S__COUNT] = {
                    " cov_en, cov_nn, sigma_up, score, r0, c0, r1, c1"
                    " FROM obs WHERE site_id = $1 ORDER BY time_us, id LIMIT $2"},
     [S_MARKINGS] = {"vg_markings", "l", "SELECT DISTINCT marking FROM obs WHERE site_id = $1 ORDER BY marking"},
+    [S_CHIP] = {"vg_chip", "l",
+                "SELECT id, chip FROM obs WHERE site_id = $1 AND chip IS NOT NULL ORDER BY score DESC, id LIMIT 1"},
     [S_COUNTS] = {"vg_counts", "",
                   "SELECT (SELECT count(*) FROM sites), (SELECT count(*) FROM obs)"},
 };
@@ -751,6 +754,27 @@ static int pg_site_markings(void *db, int64_t site_id, char ***out, size_t *n)
   return VG_OK;
 }
 
+/* The chip of the site's highest-score observation that has one (ties: the oldest id). */
+static int pg_site_chip(void *db, int64_t site_id, vg_buf *out, int64_t *obs_id)
+{
+  pg_store *s = db;
+  params p = {0};
+  PGresult *r = NULL;
+  int rc;
+  p_i64(&p, site_id);
+  if ((rc = run(s, S_CHIP, &p, "reading a site's chip", &r)) != VG_OK)
+    return rc;
+  if (PQntuples(r) < 1) {
+    PQclear(r);
+    return vg_error_set(VG_E_NOTFOUND, "postgresql: site %lld has no observation with a chip", (long long)site_id);
+  }
+  if (obs_id)
+    *obs_id = col_i64(r, 0, 0);
+  rc = PQgetlength(r, 0, 1) > 0 ? vg_buf_append(out, PQgetvalue(r, 0, 1), (size_t)PQgetlength(r, 0, 1)) : VG_OK;
+  PQclear(r);
+  return rc;
+}
+
 static int pg_counts(void *db, int64_t *sites, int64_t *obs)
 {
   pg_store *s = db;
@@ -789,6 +813,7 @@ static const vg__store_ops k_pg_ops = {
     .pass_mark = pg_pass_mark,
     .history = pg_history,
     .site_markings = pg_site_markings,
+    .site_chip = pg_site_chip,
     .counts = pg_counts,
     .close = pg_close,
 };

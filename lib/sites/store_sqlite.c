@@ -150,6 +150,7 @@ enum {
   ST_HISTORY,
   ST_COUNT_SITES,
   ST_MARKINGS,
+  ST_CHIP,
   ST_COUNT_OBS,
   ST_READ_BEGIN,
   ST__COUNT
@@ -199,6 +200,7 @@ static const char *const k_sql[ST__COUNT] = {
                  " ORDER BY time_us, id",
   [ST_COUNT_SITES] = "SELECT count(*) FROM sites",
   [ST_MARKINGS] = "SELECT DISTINCT marking FROM obs WHERE site_id = ?1 ORDER BY marking",
+  [ST_CHIP] = "SELECT id, chip FROM obs WHERE site_id = ?1 AND chip IS NOT NULL ORDER BY score DESC, id LIMIT 1",
   [ST_COUNT_OBS] = "SELECT count(*) FROM obs",
   [ST_READ_BEGIN] = "BEGIN",
 };
@@ -733,6 +735,34 @@ static int sq_site_markings(void *h, int64_t site_id, char ***out, size_t *n)
   return VG_OK;
 }
 
+/* The chip of the site's highest-score observation that has one (ties: the oldest id). */
+static int sq_site_chip(void *h, int64_t site_id, vg_buf *out, int64_t *obs_id)
+{
+  store *s = h;
+  sqlite3_stmt *q;
+  int rc, sr;
+  if ((rc = flush(s)) != VG_OK)
+    return rc;
+  if (!(q = stmt(s, ST_CHIP)))
+    return VG_E_DB;
+  sqlite3_bind_int64(q, 1, site_id);
+  sr = sqlite3_step(q);
+  if (sr == SQLITE_ROW) {
+    const void *b = sqlite3_column_blob(q, 1);
+    size_t len = (size_t)sqlite3_column_bytes(q, 1);
+    if (obs_id)
+      *obs_id = sqlite3_column_int64(q, 0);
+    rc = len ? vg_buf_append(out, b, len) : VG_OK;
+  } else if (sr == SQLITE_DONE) {
+    rc = vg_error_set(VG_E_NOTFOUND, "sqlite '%s': site %lld has no observation with a chip", s->path,
+                      (long long)site_id);
+  } else {
+    rc = db_err(s, "reading a site's chip");
+  }
+  sqlite3_reset(q);
+  return rc;
+}
+
 static int count_one(store *s, int k, int64_t *out, const char *what)
 {
   sqlite3_stmt *q = stmt(s, k);
@@ -806,6 +836,7 @@ static const vg__store_ops k_ops = {
   .pass_mark = sq_pass_mark,
   .history = sq_history,
   .site_markings = sq_site_markings,
+  .site_chip = sq_site_chip,
   .counts = sq_counts,
   .close = sq_close,
 };

@@ -13,15 +13,28 @@ usage: validate.py FORMATS_DIR WORK_DIR FILE...
   *.json      a STIX 2.1 bundle: every object against the schema of its type
               (draft 2020-12, refs resolved in the folder; per object, because the
               upstream bundle schema rejects valid location and grouping objects)
+  *.kmz       a ZIP (CRCs checked with zipfile.testzip) holding doc.kml first, which is
+              extracted to WORK_DIR and validated as *.kml; every files/ entry its
+              Placemarks' descriptions reference exists and is a PNG, and so is every
+              files/ entry; no absolute or ../ entry names
+  *.html      a self-contained report: html.parser finds every element closed in order
+              (void elements aside); no "http://" or "https://" anywhere (nothing is
+              fetched), no script, link, iframe or url(); every src/href is a data: URI or
+              a #fragment, every <img> a data:image/png base64 PNG; the banner twice, as
+              the first and the last element of the body, with the same text
 
 Offline: no network access (xmllint --nonet, local $ref resolution only).
 Prints one line per file and exits 1 on the first invalid one.
 """
+import base64
+import html.parser
 import json
 import os
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+import zipfile
 
 import jsonschema
 
@@ -157,6 +170,113 @@ def validate_stix(path):
     return len(doc["objects"])
 
 
+PNG_SIG = b"\x89PNG\r\n\x1a\n"
+KML_NS = "{http://www.opengis.net/kml/2.2}"
+
+
+def validate_kmz(path):
+    try:
+        z = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as e:
+        fail(path, f"not a ZIP: {e}")
+    bad = z.testzip()
+    if bad is not None:
+        fail(path, f"entry {bad}: CRC or data error")
+    names = z.namelist()
+    if not names or names[0] != "doc.kml":
+        fail(path, f"doc.kml is not the first entry ({names[:3]})")
+    if len(set(names)) != len(names):
+        fail(path, "duplicate entry names")
+    for n in names:
+        if n.startswith("/") or ".." in n.split("/") or "\\" in n:
+            fail(path, f"entry name {n!r} leaves the archive")
+        if n != "doc.kml" and not re.fullmatch(r"files/site-[0-9]+\.png", n):
+            fail(path, f"unexpected entry {n!r}")
+        if n.startswith("files/") and not z.read(n).startswith(PNG_SIG):
+            fail(path, f"{n} is not a PNG")
+    kml = os.path.join(WORK, os.path.basename(path) + ".doc.kml")
+    open(kml, "wb").write(z.read("doc.kml"))
+    validate_kml(kml)
+    root = ET.parse(kml).getroot()
+    for pm in root.iter(KML_NS + "Placemark"):
+        d = pm.find(KML_NS + "description")
+        for ref in re.findall(r'src="([^"]*)"', d.text or "") if d is not None else []:
+            if ref not in names:
+                fail(path, f"{pm.get('id')}: description references {ref!r}, not in the archive")
+            if ref != f"files/{pm.get('id')}.png":
+                fail(path, f"{pm.get('id')}: description shows another site's chip {ref!r}")
+    return len(list(root.iter(KML_NS + "Placemark")))
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Report(html.parser.HTMLParser):
+    def __init__(self, path):
+        super().__init__(convert_charrefs=True)
+        self.path, self.stack, self.body = path, [], []  # body: (kind, text) of the body's children
+        self.banner = None  # text of the banner div being read
+        self.imgs = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("script", "link", "iframe", "object", "embed", "base", "frame", "form"):
+            fail(self.path, f"<{tag}> in a self-contained report")
+        for k, v in attrs:
+            if k in ("src", "href", "xlink:href", "action", "poster", "srcset", "data") and v is not None:
+                if not (v.startswith("data:") or v.startswith("#")):
+                    fail(self.path, f"<{tag} {k}={v[:60]!r}>: not a data: URI")
+            if k.startswith("on"):
+                fail(self.path, f"<{tag} {k}>: an event handler")
+        if tag == "img":
+            src = a.get("src") or ""
+            m = re.fullmatch(r"data:image/png;base64,([A-Za-z0-9+/=]+)", src)
+            if not m or not base64.b64decode(m.group(1), validate=True).startswith(PNG_SIG):
+                fail(self.path, f"<img src={src[:60]!r}>: not a data: URI of a PNG")
+            self.imgs += 1
+        if self.stack == ["html", "body"]:
+            self.body.append([tag, a.get("class", ""), ""])
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID and self.stack and self.stack[-1] == tag:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            fail(self.path, f"</{tag}> closes <{self.stack[-1] if self.stack else None}> (line {self.getpos()[0]})")
+        self.stack.pop()
+
+    def handle_data(self, data):
+        if len(self.stack) >= 3 and self.stack[:2] == ["html", "body"] and self.body:
+            self.body[-1][2] += data
+
+
+def validate_html(path):
+    text = open(path, encoding="utf-8").read()
+    if not text.startswith("<!DOCTYPE html>"):
+        fail(path, "no <!DOCTYPE html>")
+    low = text.lower()
+    for bad in ("http://", "https://", "url(", "@import"):
+        if bad in low:
+            fail(path, f"{bad!r}: an external request")
+    p = Report(path)
+    p.feed(text)
+    p.close()
+    if p.stack:
+        fail(path, f"unclosed elements at the end: {p.stack}")
+    banners = [b for b in p.body if b[0] == "div" and "banner" in b[1].split()]
+    if len(banners) != 2 or banners[0] is not p.body[0] or banners[1] is not p.body[-1]:
+        fail(path, "the banner is not the first and the last element of the body")
+    if not banners[0][2].strip() or banners[0][2] != banners[1][2]:
+        fail(path, f"top and bottom banners differ: {banners[0][2]!r} / {banners[1][2]!r}")
+    return len(re.findall(r"<tr data-site=", text))
+
+
 for f in sys.argv[3:]:
     if f.endswith(".geojson"):
         n = validate_geojson(f)
@@ -166,6 +286,10 @@ for f in sys.argv[3:]:
         n = validate_cot(f)
     elif f.endswith(".json"):
         n = validate_stix(f)
+    elif f.endswith(".kmz"):
+        n = validate_kmz(f)
+    elif f.endswith(".html"):
+        n = validate_html(f)
     else:
         fail(f, "unknown product kind")
     print(f"valid {f}: {n} items")

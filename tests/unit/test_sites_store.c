@@ -506,6 +506,55 @@ static void test_markings(void **state)
   assert_int_equal(vg_register_ingest(c->r, o, 1, NULL, NULL), VG_E_LIMIT);
 }
 
+/* A site's chip: the one of its highest-score observation that has one (ties: lowest id);
+ * VG_E_NOTFOUND for a site none of whose observations has a chip. */
+static void test_site_chip(void **state)
+{
+  ctx *c = *state;
+  static const uint8_t lo[] = {0x89, 'P', 'N', 'G', 1}, hi[] = {0x89, 'P', 'N', 'G', 2, 2},
+                       tie[] = {0x89, 'P', 'N', 'G', 3};
+  vg_obs o[4];
+  vg_site s;
+  vg_buf b;
+  int64_t obs_id = -1;
+  /* a site without chips */
+  o[0] = mk_obs(c, "c0", 1, 0, VG_EVID_THERMAL, 0, 0, 25, 25);
+  ingest_ok(c, o, 1, NULL);
+  s = one_site(c);
+  vg_buf_init(&b, 1u << 20);
+  assert_int_equal(vg_register_site_chip(c->r, s.id, &b, &obs_id), VG_E_NOTFOUND);
+  assert_int_equal(b.len, 0);
+  assert_int_equal(vg_register_site_chip(c->r, -12345, &b, NULL), VG_E_NOTFOUND);
+  /* chips of scores 11 (lo), 30 (hi, no chip above it: 40) and 30 again later (tie) */
+  o[0] = mk_obs(c, "c1", 1, 1, VG_EVID_THERMAL, 0, 0, 25, 25);
+  o[0].chip = lo;
+  o[0].chip_len = sizeof lo;
+  o[1] = mk_obs(c, "c2", 1, 0, VG_EVID_SPECTRAL, 0, 0, 25, 25);
+  o[1].score = 30;
+  o[1].chip = hi;
+  o[1].chip_len = sizeof hi;
+  o[2] = mk_obs(c, "c3", 1, 0, VG_EVID_ANOMALY, 0, 0, 25, 25);
+  o[2].score = 40; /* the best score has no chip */
+  o[3] = mk_obs(c, "c4", 1, 0, VG_EVID_THERMAL, 0, 0, 25, 25);
+  o[3].score = 30;
+  o[3].chip = tie;
+  o[3].chip_len = sizeof tie;
+  ingest_ok(c, o, 4, NULL);
+  assert_int_equal(one_site(c).id, s.id);
+  assert_int_equal(vg_register_site_chip(c->r, s.id, &b, &obs_id), VG_OK);
+  assert_int_equal(b.len, sizeof hi);
+  assert_memory_equal(b.data, hi, sizeof hi);
+  assert_true(obs_id > 0);
+  {
+    int64_t again = -1;
+    vg_buf_reset(&b);
+    assert_int_equal(vg_register_site_chip(c->r, s.id, &b, &again), VG_OK);
+    assert_int_equal(again, obs_id);
+    assert_memory_equal(b.data, hi, sizeof hi);
+  }
+  vg_buf_free(&b);
+}
+
 /* Box: inclusive edges, order by id, max; near: nearest first, max, the radius edge. */
 static void test_box_near(void **state)
 {
@@ -1306,6 +1355,7 @@ static void test_pg_unset(void **state)
   cmocka_unit_test_setup_teardown(test_far_second_site, setup, teardown), \
   cmocka_unit_test_setup_teardown(test_reingest, setup, teardown),       \
   cmocka_unit_test_setup_teardown(test_markings, setup, teardown),       \
+  cmocka_unit_test_setup_teardown(test_site_chip, setup, teardown),      \
   cmocka_unit_test_setup_teardown(test_box_near, setup, teardown),       \
   cmocka_unit_test_setup_teardown(test_history, setup, teardown),        \
   cmocka_unit_test_setup_teardown(test_coverage, setup, teardown),       \

@@ -385,8 +385,6 @@ static void setup_handle(xfer *x, const char *url, unsigned i)
   curl_easy_setopt(x->c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(x->c, CURLOPT_WRITEDATA, x);
   curl_easy_setopt(x->c, CURLOPT_PRIVATE, (void *)x);
-  if (getenv("VG_BENCH_VERBOSE_TMP"))
-    curl_easy_setopt(x->c, CURLOPT_VERBOSE, 1L);
 }
 
 /* CONNECTIONS concurrent transfers of @p url for r->seconds, each completed one replaced at once. */
@@ -501,6 +499,9 @@ static void print_run(const run *r)
     printf("; first: curl %d \"%s\", status %ld", (int)r->first_cc, curl_easy_strerror(r->first_cc), r->first_status);
   printf(")   new connections %llu   body bytes/request %.0f\n", (unsigned long long)r->connects,
          r->done ? (double)r->bytes / (double)r->done : 0.0);
+  if (r->done && r->connects * 2 > r->done)
+    printf("         keep-alive refused: the server closed most connections after one response\n"
+           "         (so most requests paid a full TLS handshake with client certificate)\n");
   printf("         RSS of this process at 10/50/100 %%: %ld / %ld / %ld KiB (growth %+ld KiB)\n", r->rss[0], r->rss[1],
          r->rss[2], r->rss[2] - r->rss[0]);
   if (r->peer)

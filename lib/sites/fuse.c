@@ -273,6 +273,10 @@ void vg_fuse_update(vg_site *s, const vg_obs *o, const vg_fuse_params *p)
   if (!(s->flight_kinds & bit) && (s->frame == VG_FUSE_NO_FRAME || s->frame != o->frame)) {
     fuse_position(s, o, p);
     s->frame = o->frame;
+  } else if (!(s->sigma_up > 0) && o->sigma_up > 0) {
+    /* no position from this one, but the first height the site gets (rasters give none) */
+    s->hae = o->hae;
+    s->sigma_up = o->sigma_up;
   }
   /* a kind counts once per flight, fully the first time the site shows it and by
    * `repeat` in later flights; a detection takes back the flight's miss */

@@ -420,6 +420,21 @@ static void repeats_and_pass_position(void **st)
   vg_fuse_update(&s, &o, &p);
   assert_true(fabs(s.logodds - 3.75) < 1e-12);
   assert_int_equal(s.state, VG_SITE_CONFIRMED);
+  /* a raster's detection has no height (sigma_up 0); a later video detection of the same kind
+   * in the same pass gives no position but the site's first height */
+  o = obs_in("r1", -5, 1, 1, 25, 25, VG_EVID_ANOMALY);
+  o.sigma_up = 0;
+  o.hae = 0;
+  vg_fuse_init(&s, &o, &p);
+  assert_true(s.sigma_up == 0);
+  s1 = s;
+  o = obs_in("r1", 3, 1.00001, 1, 25, 25, VG_EVID_ANOMALY);
+  o.hae = 950;
+  o.sigma_up = 7;
+  vg_fuse_update(&s, &o, &p);
+  assert_memory_equal(&s.lat, &s1.lat, sizeof s.lat);
+  assert_memory_equal(s.cov_en, s1.cov_en, sizeof s.cov_en);
+  assert_true(s.hae == 950 && s.sigma_up == 7);
 }
 
 static void floor_and_antimeridian(void **st)

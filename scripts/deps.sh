@@ -10,7 +10,7 @@ PKGS="build-essential cmake pkg-config libcmocka-dev libjansson-dev clang xxd
   libgdal-dev libproj-dev proj-data libopenblas-dev liblapacke-dev libcairo2-dev python3-spectral
   libsqlite3-dev libpq-dev
   libsodium-dev libxml2-utils python3-jsonschema
-  libmicrohttpd-dev gnutls-bin curl nginx
+  libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev gnutls-bin curl nginx
   chromium libnss3-tools
   postgresql postgresql-15-postgis-3"
 missing=""

@@ -1487,15 +1487,26 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
   req *q = *req_cls;
   (void)version, (void)upload_data;
   if (!q) {
+    const char *cl, *te;
     if (!(q = calloc(1, sizeof *q)))
       return MHD_NO;
     *req_cls = q;
     q->s = cls;
     sanitize(q->method, sizeof q->method, method);
     sanitize(q->path, sizeof q->path, url);
-    return handle(q, c, url ? url : "", method ? method : "");
+    /* A request announcing a body is answered at once (413, and the connection closes: its
+     * body is never read). Any other is answered on the next call, once libmicrohttpd has the
+     * whole request: a response queued on the first call is an "early" one, after which
+     * libmicrohttpd closes the connection -- no keep-alive, a TLS handshake per request. */
+    cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (te || (cl && strcmp(cl, "0")))
+      return handle(q, c, url ? url : "", method ? method : "");
+    return MHD_YES;
   }
-  /* a response is queued on the first call; whatever body follows is dropped */
+  if (!q->done && !*upload_size)
+    return handle(q, c, url ? url : "", method ? method : "");
+  /* whatever body follows an early answer is dropped */
   *upload_size = 0;
   return q->done ? MHD_YES : MHD_NO;
 }

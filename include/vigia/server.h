@@ -137,6 +137,12 @@ int vg_audit_append(vg_audit *a, const vg_audit_entry *e, uint64_t *seq_out);
 
 /** Signs the chain now (no-op when the last entry is already signed). @return VG_OK or VG_E_IO. */
 int vg_audit_checkpoint(vg_audit *a);
+/**
+ * Appends @p n entries as vg_audit_append would, one after the other in the chain, with one
+ * write and one fsync for them all (one response's decisions): all are durable when it
+ * returns VG_OK, none are when it fails (the log is rolled back).
+ */
+int vg_audit_append_many(vg_audit *a, const vg_audit_entry *e, size_t n);
 
 /** The seq of the last entry in the log (0 when empty). Thread-safe. */
 uint64_t vg_audit_last_seq(vg_audit *a);

@@ -34,35 +34,33 @@ double vg_geo_le90(double sigma)
  * q = cos^2/l1 + sin^2/l2; a quarter period by the trapezoid rule, which
  * converges geometrically for this smooth periodic integrand. */
 #define CE_STEPS 512
-static double p_within(double r, double l1, double l2)
-{
-  double sum = 0.0, h = (M_PI / 2) / CE_STEPS;
-  for (int i = 0; i < CE_STEPS; i++) {
-    double th = (i + 0.5) * h, c = cos(th), s = sin(th);
-    double q = c * c / l1 + s * s / l2;
-    sum += (1.0 - exp(-0.5 * r * r * q)) / q;
-  }
-  return 4.0 * sum * h / (2.0 * M_PI * sqrt(l1 * l2));
-}
 
-/* Inverse of the standard normal's two-sided tail: z with P(|x| <= z) = p (bisection). */
+/* Inverse of the standard normal's two-sided tail: z with P(|x| <= z) = erf(z / sqrt 2) = p,
+ * by Newton's method from a bracketing guess (bisection when a step leaves the bracket). */
 static double z_two_sided(double p)
 {
-  double lo = 0, hi = 40;
-  for (int i = 0; i < 200 && hi - lo > 1e-15 * hi; i++) {
-    double m = 0.5 * (lo + hi);
-    if (erf(m * 0.70710678118654752440) < p)
-      lo = m;
+  double lo = 0, hi = 40, z = 1.0;
+  for (int i = 0; i < 100; i++) {
+    double f = erf(z * 0.70710678118654752440) - p, df = 0.79788456080286535588 * exp(-0.5 * z * z), zn;
+    if (f < 0)
+      lo = z;
     else
-      hi = m;
+      hi = z;
+    zn = df > 0 ? z - f / df : 0.5 * (lo + hi);
+    if (!(zn > lo && zn < hi))
+      zn = 0.5 * (lo + hi);
+    if (fabs(zn - z) <= 1e-15 * zn)
+      return zn;
+    z = zn;
   }
-  return 0.5 * (lo + hi);
+  return z;
 }
 
 double vg_geo_ce(const double cov[4], double p)
 {
   double a = cov[0], b = 0.5 * (cov[1] + cov[2]), d = cov[3];
-  double tr = a + d, det = a * d - b * b, disc, l1, l2, lo, hi, z1;
+  double tr = a + d, det = a * d - b * b, disc, l1, l2, lo, hi, z1, r, norm, h = (M_PI / 2) / CE_STEPS;
+  double q[CE_STEPS];
   if (!(p > 0 && p < 1))
     return NAN;
   if (!isfinite(tr) || !isfinite(det))
@@ -76,16 +74,42 @@ double vg_geo_ce(const double cov[4], double p)
   /* Very elongated: the short axis no longer matters (relative effect ~k^2). */
   if (l2 < 1e-4 * l1)
     return z1 * sqrt(l1);
-  lo = z1 * sqrt(l1) * 0.999;                  /* 1-D limit */
-  hi = sqrt(-2.0 * log1p(-p)) * sqrt(l1) * 1.001; /* circular limit (Rayleigh) */
-  for (int i = 0; i < 60 && hi - lo > 1e-9 * hi; i++) {
-    double m = 0.5 * (lo + hi);
-    if (p_within(m, l1, l2) < p)
-      lo = m;
-    else
-      hi = m;
+  /*
+   * P(|x| <= r) = (1 / 2 pi sqrt(l1 l2)) * integral over theta of (1 - exp(-r^2 q / 2)) / q,
+   * q = cos^2/l1 + sin^2/l2, a quarter period by the midpoint rule (geometric convergence for
+   * this smooth periodic integrand); its derivative in r is the same sum of r exp(-r^2 q / 2).
+   * The angles are evaluated once; Newton's method on r inside the bracket [1-D limit,
+   * circular limit], bisecting when a step leaves it.
+   */
+  for (int i = 0; i < CE_STEPS; i++) {
+    double th = (i + 0.5) * h, c = cos(th), s = sin(th);
+    q[i] = c * c / l1 + s * s / l2;
   }
-  return 0.5 * (lo + hi);
+  norm = 4.0 * h / (2.0 * M_PI * sqrt(l1 * l2));
+  lo = z1 * sqrt(l1) * 0.999;                     /* 1-D limit */
+  hi = sqrt(-2.0 * log1p(-p)) * sqrt(l1) * 1.001; /* circular limit (Rayleigh) */
+  r = 0.5 * (lo + hi);
+  for (int it = 0; it < 100; it++) {
+    double P = 0, dP = 0, rn;
+    for (int i = 0; i < CE_STEPS; i++) {
+      double e = exp(-0.5 * r * r * q[i]);
+      P += (1.0 - e) / q[i];
+      dP += r * e;
+    }
+    P *= norm;
+    dP *= norm;
+    if (P < p)
+      lo = r;
+    else
+      hi = r;
+    rn = dP > 0 ? r - (P - p) / dP : 0.5 * (lo + hi);
+    if (!(rn > lo && rn < hi))
+      rn = 0.5 * (lo + hi);
+    if (fabs(rn - r) <= 1e-12 * rn || hi - lo <= 1e-12 * hi)
+      return rn;
+    r = rn;
+  }
+  return r;
 }
 
 double vg_geo_ce90(const double cov[4])

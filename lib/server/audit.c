@@ -1143,7 +1143,15 @@ struct vg_audit {
 };
 
 /* Writes one whole line and fsyncs it; rolls back a failed write (a->mu held). */
+static int put_bytes(vg_audit *a, const uint8_t *data, size_t len, const char *what);
+
 static int put_line(vg_audit *a, const char *what)
+{
+  return put_bytes(a, a->line.data, a->line.len, what);
+}
+
+/* Appends @p len bytes (whole lines) with one write and one fsync; rolls back on failure. */
+static int put_bytes(vg_audit *a, const uint8_t *data, size_t len, const char *what)
 {
   struct stat st;
   if (fstat(a->fd, &st) != 0 || (uint64_t)st.st_size != a->size) {
@@ -1153,7 +1161,7 @@ static int put_line(vg_audit *a, const char *what)
                         "append; reopen it to verify",
                         a->path, (long long)st.st_size, (unsigned long long)a->size);
   }
-  if (write_all(a->fd, a->line.data, a->line.len) != 0) {
+  if (write_all(a->fd, data, len) != 0) {
     int e = errno;
     if (ftruncate(a->fd, (off_t)a->size) != 0 || fsync(a->fd) != 0)
       a->broken = VG_E_IO;
@@ -1166,7 +1174,7 @@ static int put_line(vg_audit *a, const char *what)
     return vg_error_set(VG_E_IO, "audit log '%s': fsync after the %s failed: %s (the writer stops)", a->path,
                         what, strerror(errno));
   }
-  a->size += a->line.len;
+  a->size += len;
   return VG_OK;
 }
 
@@ -1317,6 +1325,59 @@ int vg_audit_append(vg_audit *a, const vg_audit_entry *e, uint64_t *seq_out)
     rc = checkpoint_locked(a);
 done:
   pthread_mutex_unlock(&a->mu);
+  return rc;
+}
+
+int vg_audit_append_many(vg_audit *a, const vg_audit_entry *e, size_t n)
+{
+  vg_buf batch;
+  uint64_t seq;
+  uint8_t last[VG_AUDIT_HASH_BYTES];
+  int rc = VG_OK;
+  if (!a)
+    return vg_error_set(VG_E_INVALID, "audit append: no writer");
+  if (!n)
+    return VG_OK;
+  if (!e)
+    return vg_error_set(VG_E_INVALID, "audit append: no entries");
+  for (size_t i = 0; i < n; i++)
+    if ((rc = check_entry(&e[i])) != VG_OK)
+      return rc;
+  vg_buf_init(&batch, (size_t)1 << 30);
+  pthread_mutex_lock(&a->mu);
+  if (a->broken) {
+    rc = vg_error_set(a->broken, "audit log '%s': the writer stopped after an I/O error", a->path);
+    goto done;
+  }
+  /* the chain computed ahead, committed only once the whole batch is durable */
+  seq = a->seq;
+  memcpy(last, a->last, VG_AUDIT_HASH_BYTES);
+  for (size_t i = 0; i < n && rc == VG_OK; i++) {
+    vg_audit_entry x = e[i];
+    if (seq >= UINT64_MAX / 2) {
+      rc = vg_error_set(VG_E_LIMIT, "audit log '%s': seq exhausted", a->path);
+      break;
+    }
+    x.seq = ++seq;
+    if (x.time_us == 0)
+      x.time_us = now_us();
+    memcpy(x.prev, last, VG_AUDIT_HASH_BYTES);
+    hash_entry(&x, x.hash);
+    if ((rc = format_entry(&a->line, &x)) != VG_OK)
+      rc = vg_error_set(rc, "audit log '%s': entry %llu: %s", a->path, (unsigned long long)x.seq, vg_strerror(rc));
+    else
+      rc = vg_buf_append(&batch, a->line.data, a->line.len);
+    memcpy(last, x.hash, VG_AUDIT_HASH_BYTES);
+  }
+  if (rc == VG_OK && (rc = put_bytes(a, batch.data, batch.len, "entries")) == VG_OK) {
+    a->seq = seq;
+    memcpy(a->last, last, VG_AUDIT_HASH_BYTES);
+    if (a->o.checkpoint_every && a->seq - a->covered >= a->o.checkpoint_every)
+      rc = checkpoint_locked(a);
+  }
+done:
+  pthread_mutex_unlock(&a->mu);
+  vg_buf_free(&batch);
   return rc;
 }
 

@@ -368,6 +368,42 @@ static void test_verify_ok(void **state)
   assert_memory_equal(r.last_hash, r.covered_hash, 32);
 }
 
+/* A batch (one response's decisions) is one write and one fsync, chained like single appends:
+ * 5 singles, a batch of 70 (a checkpoint falls inside it: written after the batch), 0 (no-op),
+ * then a single; the log verifies with every seq in order, and an invalid entry in a batch
+ * leaves nothing written. */
+static void test_append_many(void **state)
+{
+  char path[128];
+  vg_audit *w = NULL;
+  vg_audit_opts o = VG_AUDIT_OPTS_INIT;
+  vg_audit_entry e[70];
+  vg_audit_report r;
+  uint64_t seq = 0;
+  (void)state;
+  o.checkpoint_every = EVERY;
+  path_in(path, sizeof path, "many.log");
+  assert_int_equal(vg_audit_open(&w, path, g->key, &o), VG_OK);
+  for (int i = 0; i < 70; i++)
+    fill_entry(&e[i], &g->a[i], "UNCLASSIFIED//REL TO USA, MEX");
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(vg_audit_append(w, &e[i], NULL), VG_OK);
+  assert_int_equal(vg_audit_append_many(w, e, 70), VG_OK);
+  assert_int_equal(vg_audit_append_many(w, e, 0), VG_OK);
+  assert_int_equal(vg_audit_last_seq(w), 75);
+  e[3].egress = "NOT VALID";
+  assert_int_not_equal(vg_audit_append_many(w, e, 5), VG_OK);
+  assert_int_equal(vg_audit_last_seq(w), 75);
+  e[3].egress = "export";
+  assert_int_equal(vg_audit_append(w, &e[0], &seq), VG_OK);
+  assert_int_equal(seq, 76);
+  assert_int_equal(vg_audit_close(w), VG_OK);
+  assert_int_equal(vg_audit_verify(path, g->pub, &r), VG_OK);
+  assert_int_equal(r.entries, 76);
+  assert_int_equal(r.last_seq, 76);
+  assert_int_equal(r.covered_seq, 76);
+}
+
 typedef struct got {
   appended a[N_MAIN];
   size_t n;
@@ -1170,7 +1206,7 @@ int test_server_audit_run(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_known_answers),
-    cmocka_unit_test(test_verify_ok),
+    cmocka_unit_test(test_verify_ok), cmocka_unit_test(test_append_many),
     cmocka_unit_test(test_replay),
     cmocka_unit_test(test_replay_refuses_tampered),
     cmocka_unit_test(test_tamper_marking),

@@ -30,6 +30,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include "testutil.h"
 #include "vigia/server.h"
 
@@ -402,6 +404,54 @@ static void test_append_many(void **state)
   assert_int_equal(r.entries, 76);
   assert_int_equal(r.last_seq, 76);
   assert_int_equal(r.covered_seq, 76);
+}
+
+/* Group commit under concurrency: 8 threads, each 40 batches of 3 and 10 singles, into one
+ * writer: every entry is in the chain once, the log verifies, and the seqs are 1..N. */
+typedef struct tw {
+  vg_audit *w;
+  int fails;
+} tw;
+
+static void *thread_appender(void *arg)
+{
+  tw *t = arg;
+  vg_audit_entry e[3];
+  for (int i = 0; i < 3; i++)
+    fill_entry(&e[i], &g->a[i], "UNCLASSIFIED//REL TO USA, MEX");
+  for (int k = 0; k < 40; k++)
+    t->fails += vg_audit_append_many(t->w, e, 3) != VG_OK;
+  for (int k = 0; k < 10; k++)
+    t->fails += vg_audit_append(t->w, &e[0], NULL) != VG_OK;
+  return NULL;
+}
+
+static void test_group_commit_threads(void **state)
+{
+  char path[128];
+  vg_audit *w = NULL;
+  vg_audit_opts o = VG_AUDIT_OPTS_INIT;
+  vg_audit_report r;
+  pthread_t th[8];
+  tw t[8];
+  (void)state;
+  o.checkpoint_every = EVERY;
+  path_in(path, sizeof path, "threads.log");
+  assert_int_equal(vg_audit_open(&w, path, g->key, &o), VG_OK);
+  for (int i = 0; i < 8; i++) {
+    t[i].w = w;
+    t[i].fails = 0;
+    assert_int_equal(pthread_create(&th[i], NULL, thread_appender, &t[i]), 0);
+  }
+  for (int i = 0; i < 8; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(t[i].fails, 0);
+  }
+  assert_int_equal(vg_audit_last_seq(w), 8 * (40 * 3 + 10));
+  assert_int_equal(vg_audit_close(w), VG_OK);
+  assert_int_equal(vg_audit_verify(path, g->pub, &r), VG_OK);
+  assert_int_equal(r.entries, 8 * (40 * 3 + 10));
+  assert_int_equal(r.covered_seq, r.last_seq);
 }
 
 typedef struct got {
@@ -1207,6 +1257,7 @@ int test_server_audit_run(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_known_answers),
     cmocka_unit_test(test_verify_ok), cmocka_unit_test(test_append_many),
+    cmocka_unit_test(test_group_commit_threads),
     cmocka_unit_test(test_replay),
     cmocka_unit_test(test_replay_refuses_tampered),
     cmocka_unit_test(test_tamper_marking),

@@ -142,6 +142,20 @@ typedef void (*vg_release_fn)(void *ud, const vg_release_event *e);
 int vg_products_collect(vg_register *reg, const double box[4], const vg_recipient *r, vg_release_fn fn,
                         void *ud, vg_product_site **out, size_t *n);
 
+/**
+ * A cache of derived site markings for repeated collections (a server): an entry holds while
+ * the site's observation count is unchanged (a marking changes only when an observation
+ * joins the site). Not thread-safe: serialise its users (as the register connection is).
+ */
+typedef struct vg_marking_cache vg_marking_cache;
+int vg_marking_cache_new(vg_marking_cache **out);
+void vg_marking_cache_free(vg_marking_cache *c);
+/** Lookups answered from the cache and derived from the register, since it was made. */
+void vg_marking_cache_stats(const vg_marking_cache *c, uint64_t *hits, uint64_t *misses);
+/** vg_products_collect with @p cache (may be NULL: derive every site's marking). */
+int vg_products_collect_cached(vg_register *reg, const double box[4], const vg_recipient *r, vg_release_fn fn,
+                               void *ud, vg_marking_cache *cache, vg_product_site **out, size_t *n);
+
 typedef enum vg_product_format {
   VG_PRODUCT_GEOJSON = 0, /**< RFC 7946 FeatureCollection, markings in the properties */
   VG_PRODUCT_KML,         /**< KML 2.2, the banner as the document name, markings in ExtendedData */

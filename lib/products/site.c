@@ -89,8 +89,93 @@ int vg_site_marking(vg_register *reg, int64_t site_id, vg_marking *out)
   return VG_OK;
 }
 
+/*
+ * The marking cache: a site's derived marking keyed by (id, number of observations). A
+ * site's marking changes only when an observation joins it (observations are never edited,
+ * moved or removed; a duplicate is refused before fusion and adds none), and every observation
+ * fused raises nobs, so an entry whose nobs still matches is the marking the register would
+ * give. Open addressing on the id; the caller serialises access (the server's register mutex).
+ */
+typedef struct {
+  int64_t id, nobs; /* id 0: empty */
+  vg_marking m;
+  char banner[VG_MARKING_BANNER_MAX];
+} mc_entry;
+
+struct vg_marking_cache {
+  mc_entry *e;
+  size_t n, cap; /* cap a power of two */
+  uint64_t hits, misses;
+};
+
+int vg_marking_cache_new(vg_marking_cache **out)
+{
+  vg_marking_cache *c = calloc(1, sizeof *c);
+  if (!c)
+    return vg_error_set(VG_E_NOMEM, "marking cache");
+  *out = c;
+  return VG_OK;
+}
+
+void vg_marking_cache_free(vg_marking_cache *c)
+{
+  if (!c)
+    return;
+  free(c->e);
+  free(c);
+}
+
+void vg_marking_cache_stats(const vg_marking_cache *c, uint64_t *hits, uint64_t *misses)
+{
+  *hits = c ? c->hits : 0;
+  *misses = c ? c->misses : 0;
+}
+
+static size_t mc_slot(const vg_marking_cache *c, int64_t id)
+{
+  size_t i = (size_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> 17) & (c->cap - 1);
+  while (c->e[i].id && c->e[i].id != id)
+    i = (i + 1) & (c->cap - 1);
+  return i;
+}
+
+static int mc_put(vg_marking_cache *c, int64_t id, int64_t nobs, const vg_marking *m, const char *banner)
+{
+  size_t i;
+  if (2 * (c->n + 1) > c->cap) {
+    size_t nc = c->cap ? 2 * c->cap : 1024, oc = c->cap;
+    mc_entry *old = c->e, *ne = calloc(nc, sizeof *ne);
+    if (!ne)
+      return vg_error_set(VG_E_NOMEM, "marking cache of %zu sites", nc);
+    c->e = ne;
+    c->cap = nc;
+    c->n = 0;
+    for (size_t k = 0; k < oc; k++)
+      if (old[k].id) {
+        size_t j = mc_slot(c, old[k].id);
+        c->e[j] = old[k];
+        c->n++;
+      }
+    free(old);
+  }
+  i = mc_slot(c, id);
+  if (!c->e[i].id)
+    c->n++;
+  c->e[i].id = id;
+  c->e[i].nobs = nobs;
+  c->e[i].m = *m;
+  snprintf(c->e[i].banner, sizeof c->e[i].banner, "%s", banner);
+  return VG_OK;
+}
+
 int vg_products_collect(vg_register *reg, const double box[4], const vg_recipient *r, vg_release_fn fn,
                         void *ud, vg_product_site **out, size_t *n)
+{
+  return vg_products_collect_cached(reg, box, r, fn, ud, NULL, out, n);
+}
+
+int vg_products_collect_cached(vg_register *reg, const double box[4], const vg_recipient *r, vg_release_fn fn,
+                               void *ud, vg_marking_cache *cache, vg_product_site **out, size_t *n)
 {
   vg_site *s = NULL;
   vg_product_site *v = NULL;
@@ -110,10 +195,24 @@ int vg_products_collect(vg_register *reg, const double box[4], const vg_recipien
     char why[256];
     if (s[i].state != VG_SITE_CANDIDATE && s[i].state != VG_SITE_CONFIRMED)
       continue; /* dismissed by an analyst, or gone inactive: not a product */
-    if ((rc = vg_site_marking(reg, s[i].id, &p->marking)) != VG_OK)
-      break;
-    if (vg_marking_format(&p->marking, p->banner, sizeof p->banner) != VG_OK)
-      snprintf(p->banner, sizeof p->banner, "UNMARKED");
+    {
+      size_t slot = cache && cache->cap ? mc_slot(cache, s[i].id) : 0;
+      if (cache && cache->cap && cache->e[slot].id == s[i].id && cache->e[slot].nobs == s[i].nobs) {
+        p->marking = cache->e[slot].m;
+        memcpy(p->banner, cache->e[slot].banner, sizeof p->banner);
+        cache->hits++;
+      } else {
+        if ((rc = vg_site_marking(reg, s[i].id, &p->marking)) != VG_OK)
+          break;
+        if (vg_marking_format(&p->marking, p->banner, sizeof p->banner) != VG_OK)
+          snprintf(p->banner, sizeof p->banner, "UNMARKED");
+        if (cache) {
+          cache->misses++;
+          if ((rc = mc_put(cache, s[i].id, s[i].nobs, &p->marking, p->banner)) != VG_OK)
+            break;
+        }
+      }
+    }
     e.site_id = s[i].id;
     e.allowed = vg_release_allowed(&p->marking, r, why);
     e.banner = p->banner;

@@ -72,6 +72,7 @@ struct vg_server {
   unsigned port;
   char *web;                             /* the map page's files (NULL: /map answers 503) */
   char banner[VG_MARKING_BANNER_MAX];    /* /map/banner.json when no site is released */
+  vg_marking_cache *mcache;              /* derived site markings, under reg_mu */
   vg_server_revoke_fn on_revoke;         /* told after an admin revocation (the CoT stream) */
   void *on_revoke_ud;
 };
@@ -1172,7 +1173,7 @@ static enum MHD_Result release_path(req *q, struct MHD_Connection *c, const rout
   vg_buf_init(&b, VG_SERVER_BODY_MAX);
   vg_buf_init(&body, VG_SERVER_BODY_MAX);
   pthread_mutex_lock(&s->reg_mu);
-  rc = vg_products_collect(s->reg, qy->box, &q->who.rcpt, on_decision, &t, &v, &n);
+  rc = vg_products_collect_cached(s->reg, qy->box, &q->who.rcpt, on_decision, &t, s->mcache, &v, &n);
   pthread_mutex_unlock(&s->reg_mu);
   if (rc != VG_OK || t.nomem) {
     vg_log(VG_LOG_ERROR, "server", "collect: %s", rc != VG_OK ? vg_error_last() : "out of memory");
@@ -1581,6 +1582,7 @@ static void server_free(vg_server *s)
   if (!s)
     return;
   vg_register_close(s->reg);
+  vg_marking_cache_free(s->mcache);
   free(s->p);
   free(s->partners_path);
   free(s->audit_path);
@@ -1636,7 +1638,7 @@ int vg_server_start(vg_server **out, const vg_server_opts *o)
     goto fail;
   if ((rc = vg_audit_pub_load(pubpath, s->pub)) != VG_OK)
     goto fail;
-  if ((rc = vg_register_open(&s->reg, o->db)) != VG_OK)
+  if ((rc = vg_register_open(&s->reg, o->db)) != VG_OK || (rc = vg_marking_cache_new(&s->mcache)) != VG_OK)
     goto fail;
   {
     vg_audit_opts ao = VG_AUDIT_OPTS_INIT;

@@ -18,6 +18,7 @@
  *     or 2, bad coding method, bad codes, SCI, duplicated tags).
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "vigia/products.h"
@@ -755,6 +756,65 @@ static void test_st0102(void **state)
   }
 }
 
+/* The marking cache: a second collection answers from the cache; an observation joining a site
+ * (its count changes) makes it derive again, and the new marking is the one used. */
+static void test_marking_cache(void **state)
+{
+  char dir[] = "/tmp/vg_mcache_XXXXXX", db[96];
+  vg_register *reg = NULL;
+  vg_marking_cache *mc = NULL;
+  vg_product_site *v = NULL;
+  size_t n = 0;
+  uint64_t hits, misses;
+  const double box[4] = {-90, 90, -180, 180};
+  vg_recipient mex = {"MEX", VG_CLASS_U};
+  vg_fuse_params fp;
+  vg_obs o;
+  (void)state;
+  assert_non_null(mkdtemp(dir));
+  snprintf(db, sizeof db, "%s/r.db", dir);
+  assert_int_equal(vg_register_open(&reg, db), VG_OK);
+  vg_fuse_params_default(&fp);
+  memset(&o, 0, sizeof o);
+  snprintf(o.flight, sizeof o.flight, "f1");
+  snprintf(o.detector, sizeof o.detector, "spectral");
+  o.kind = VG_EVID_SPECTRAL;
+  o.lat = 17.85;
+  o.lon = -99.95;
+  o.cov_en[0] = o.cov_en[3] = 16;
+  o.marking = "UNCLASSIFIED//REL TO USA, MEX";
+  assert_int_equal(vg_register_ingest(reg, &o, 1, &fp, NULL), VG_OK);
+  assert_int_equal(vg_marking_cache_new(&mc), VG_OK);
+  for (int k = 0; k < 3; k++) {
+    assert_int_equal(vg_products_collect_cached(reg, box, &mex, NULL, NULL, mc, &v, &n), VG_OK);
+    assert_int_equal(n, 1);
+    free(v);
+  }
+  vg_marking_cache_stats(mc, &hits, &misses);
+  assert_int_equal(misses, 1);
+  assert_int_equal(hits, 2);
+  /* a NOFORN source joins the site: derived again, and no longer released */
+  snprintf(o.flight, sizeof o.flight, "f2");
+  o.marking = "SECRET//NOFORN";
+  assert_int_equal(vg_register_ingest(reg, &o, 1, &fp, NULL), VG_OK);
+  assert_int_equal(vg_products_collect_cached(reg, box, &mex, NULL, NULL, mc, &v, &n), VG_OK);
+  assert_int_equal(n, 0);
+  free(v);
+  vg_marking_cache_stats(mc, &hits, &misses);
+  assert_int_equal(misses, 2);
+  vg_marking_cache_free(mc);
+  vg_register_close(reg);
+  unlink(db);
+  {
+    char side[128];
+    snprintf(side, sizeof side, "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", db);
+    unlink(side);
+  }
+  rmdir(dir);
+}
+
 int test_products_marking_run(void)
 {
   const struct CMUnitTest tests[] = {
@@ -769,6 +829,7 @@ int test_products_marking_run(void)
       cmocka_unit_test(test_release_matrix),
       cmocka_unit_test(test_release_edges),
       cmocka_unit_test(test_st0102),
+      cmocka_unit_test(test_marking_cache),
   };
   return cmocka_run_group_tests_name("products_marking", tests, NULL, NULL);
 }

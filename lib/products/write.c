@@ -92,8 +92,9 @@ static int put(vg_buf *b, const char *fmt, ...)
   return vg_buf_append(b, tmp, (size_t)n);
 }
 
-/* XML text or attribute value, escaped. */
-static int put_xml(vg_buf *b, const char *s)
+/* Markup text or attribute value: the five special characters as entities (the apostrophe as
+ * @p apos), control characters other than tab and newline as '?' (they have no place in XML 1.0). */
+static int put_escaped(vg_buf *b, const char *s, const char *apos)
 {
   int rc = VG_OK;
   for (; *s && rc == VG_OK; s++) {
@@ -102,15 +103,21 @@ static int put_xml(vg_buf *b, const char *s)
     case '<': rc = vg_buf_append(b, "&lt;", 4); break;
     case '>': rc = vg_buf_append(b, "&gt;", 4); break;
     case '"': rc = vg_buf_append(b, "&quot;", 6); break;
-    case '\'': rc = vg_buf_append(b, "&apos;", 6); break;
+    case '\'': rc = vg_buf_append(b, apos, strlen(apos)); break;
     default:
       if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n')
-        rc = vg_buf_append(b, "?", 1); /* control characters have no place in XML 1.0 */
+        rc = vg_buf_append(b, "?", 1);
       else
         rc = vg_buf_append(b, s, 1);
     }
   }
   return rc;
+}
+
+/* XML text or attribute value, escaped. */
+static int put_xml(vg_buf *b, const char *s)
+{
+  return put_escaped(b, s, "&apos;");
 }
 
 /* The product's marking: the derivation of its sites'. */
@@ -766,25 +773,10 @@ static int write_kmz(vg_buf *out, const vg_product_site *s, size_t n, const vg_p
 
 /* ---- HTML report ------------------------------------------------------------------------- */
 
-/* HTML text or attribute value, escaped (the five characters, control characters dropped). */
+/* HTML text or attribute value, escaped as for XML (the apostrophe as &#39;: HTML 4 has no &apos;). */
 static int put_html(vg_buf *b, const char *s)
 {
-  int rc = VG_OK;
-  for (; *s && rc == VG_OK; s++) {
-    switch (*s) {
-    case '&': rc = vg_buf_append(b, "&amp;", 5); break;
-    case '<': rc = vg_buf_append(b, "&lt;", 4); break;
-    case '>': rc = vg_buf_append(b, "&gt;", 4); break;
-    case '"': rc = vg_buf_append(b, "&quot;", 6); break;
-    case '\'': rc = vg_buf_append(b, "&#39;", 5); break;
-    default:
-      if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n')
-        rc = vg_buf_append(b, "?", 1);
-      else
-        rc = vg_buf_append(b, s, 1);
-    }
-  }
-  return rc;
+  return put_escaped(b, s, "&#39;");
 }
 
 /* The banner's colour class (the usual colours of classification banners). */

@@ -115,6 +115,7 @@ typedef struct vg_product_site {
   vg_site site;
   vg_marking marking;
   char banner[VG_MARKING_BANNER_MAX];
+  double ce90_m; /**< vg_geo_ce90(site.cov_en), set by vg_products_collect (0: writers compute it) */
 } vg_product_site;
 
 /**

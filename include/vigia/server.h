@@ -283,6 +283,9 @@ int vg_audit_repair(const char *path, uint64_t *removed);
 #define VG_SERVER_CONN_MAX 64
 #define VG_SERVER_CONN_PER_IP 16
 #define VG_SERVER_TIMEOUT_S 30
+/** A connection's verified client chain is trusted for requests presenting the same bytes for
+ *  this long (us) before it is verified again (expiry is seen within this bound). */
+#define VG_SERVER_REVERIFY_US 1000000
 /** Largest response body (a download of every site in every format fits). */
 #define VG_SERVER_BODY_MAX (256u << 20)
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigia/geo.h"
 #include "vigia/products.h"
 
 static const char *const k_class_word[] = {NULL, "UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET",
@@ -98,6 +99,7 @@ int vg_site_marking(vg_register *reg, int64_t site_id, vg_marking *out)
  */
 typedef struct {
   int64_t id, nobs; /* id 0: empty */
+  double cov[4], ce90; /* the last CE90 computed for the site, and the covariance it is of */
   vg_marking m;
   char banner[VG_MARKING_BANNER_MAX];
 } mc_entry;
@@ -161,6 +163,8 @@ static int mc_put(vg_marking_cache *c, int64_t id, int64_t nobs, const vg_markin
   i = mc_slot(c, id);
   if (!c->e[i].id)
     c->n++;
+  if (c->e[i].id != id)
+    c->e[i].ce90 = 0;
   c->e[i].id = id;
   c->e[i].nobs = nobs;
   c->e[i].m = *m;
@@ -222,6 +226,20 @@ int vg_products_collect_cached(vg_register *reg, const double box[4], const vg_r
     if (!e.allowed)
       continue;
     p->site = s[i];
+    /* CE90 (an integral solved by Newton's method) once per covariance the site takes */
+    if (cache && cache->cap) {
+      mc_entry *ce = &cache->e[mc_slot(cache, s[i].id)];
+      if (ce->id == s[i].id && ce->ce90 > 0 && !memcmp(ce->cov, s[i].cov_en, sizeof ce->cov))
+        p->ce90_m = ce->ce90;
+      else {
+        p->ce90_m = vg_geo_ce90(s[i].cov_en);
+        if (ce->id == s[i].id) {
+          memcpy(ce->cov, s[i].cov_en, sizeof ce->cov);
+          ce->ce90 = p->ce90_m;
+        }
+      }
+    } else
+      p->ce90_m = vg_geo_ce90(s[i].cov_en);
     k++;
   }
   free(s);

@@ -31,6 +31,12 @@
 #include "vigia/products.h"
 
 /* TLP 2.0 marking-definition ids (oasis-open/cti-stix-common-objects). */
+/* The CE90 collect computed (and cached), or computed here for a site built another way. */
+static double site_ce90(const vg_product_site *p)
+{
+  return p->ce90_m > 0 ? p->ce90_m : vg_geo_ce90(p->site.cov_en);
+}
+
 static const char *const k_tlp_id[] = {
   [VG_TLP_NONE] = NULL,
   [VG_TLP_CLEAR] = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
@@ -225,7 +231,7 @@ static int write_geojson(vg_buf *out, const vg_product_site *s, size_t n, const 
     vg_jw_key(&w, "confidence");
     vg_jw_real(&w, round(vg_fuse_prob(x->logodds) * 1000) / 1000);
     vg_jw_key(&w, "ce90_m");
-    vg_jw_real(&w, round(vg_geo_ce90(x->cov_en) * 10) / 10);
+    vg_jw_real(&w, round(site_ce90(&s[i]) * 10) / 10);
     vg_jw_key(&w, "evidence");
     vg_jw_str(&w, kinds);
     vg_jw_key(&w, "observations");
@@ -298,7 +304,7 @@ static int write_kml(vg_buf *out, const vg_product_site *s, size_t n, const vg_p
     snprintf(v, sizeof v, "%.3f", vg_fuse_prob(x->logodds));
     if (rc == VG_OK)
       rc = kml_data(out, "confidence", v);
-    snprintf(v, sizeof v, "%.1f", vg_geo_ce90(x->cov_en));
+    snprintf(v, sizeof v, "%.1f", site_ce90(&s[i]));
     if (rc == VG_OK)
       rc = kml_data(out, "ce90_m", v);
     if (rc == VG_OK)
@@ -487,7 +493,7 @@ static int write_stix(vg_buf *out, const vg_product_site *s, size_t n, const vg_
     vg_jw_key(&w, "longitude");
     vg_jw_real(&w, round(x->lon * 1e7) / 1e7);
     vg_jw_key(&w, "precision");
-    vg_jw_real(&w, round(vg_geo_ce90(x->cov_en) * 10) / 10);
+    vg_jw_real(&w, round(site_ce90(&s[i]) * 10) / 10);
     stix_markings(&w, stmt, tlp);
     vg_jw_obj_end(&w);
     vg_jw_obj_begin(&w);
@@ -935,7 +941,7 @@ static int write_html(vg_buf *out, const vg_product_site *s, size_t n, const vg_
     rc = put(out, "<tr data-site=\"%lld\" id=\"site-%lld\"><td>%lld</td><td>%s</td><td>%.3f</td><td>%.6f, %.6f</td>"
                   "<td>%.1f m</td><td>",
              (long long)x->id, (long long)x->id, (long long)x->id, vg_site_state_name(x->state),
-             vg_fuse_prob(x->logodds), x->lat, x->lon, vg_geo_ce90(x->cov_en));
+             vg_fuse_prob(x->logodds), x->lat, x->lon, site_ce90(&s[i]));
     if (rc == VG_OK)
       rc = put_html(out, kinds);
     if (rc == VG_OK)

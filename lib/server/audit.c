@@ -402,44 +402,121 @@ int vg_audit_entry_hash(const vg_audit_entry *e, uint8_t out[VG_AUDIT_HASH_BYTES
 
 /* ---- lines ------------------------------------------------------------------------------- */
 
-/* The JSON line of an entry (with its '\n') into @p b. */
+/*
+ * The JSON line of an entry (with its '\n') into @p b, written directly (it is formatted for
+ * every release decision, under the writer's mutex): the same bytes vg_jw would write. The
+ * strings passed check_entry (valid UTF-8, no control characters), so only '"' and '\'
+ * need escaping; anything below U+0020 is escaped all the same should one ever get here.
+ */
+static char *fe_lit(char *p, const char *lit)
+{
+  size_t n = strlen(lit);
+  memcpy(p, lit, n);
+  return p + n;
+}
+
+static char *fe_str(char *p, const char *s)
+{
+  static const char hx[] = "0123456789abcdef";
+  *p++ = '"';
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') {
+      *p++ = '\\';
+      *p++ = (char)c;
+    } else if (c < 0x20 || c == 0x7f) {
+      p = fe_lit(p, "\\u00");
+      *p++ = hx[c >> 4];
+      *p++ = hx[c & 15];
+    } else
+      *p++ = (char)c;
+  }
+  *p++ = '"';
+  return p;
+}
+
+/* Bytes fe_str writes for @p s, quotes included. */
+static size_t fe_len(const char *s)
+{
+  size_t n = 2;
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    n += (c == '"' || c == '\\') ? 2 : (c < 0x20 || c == 0x7f) ? 6 : 1;
+  }
+  return n;
+}
+
+static char *fe_hex(char *p, const uint8_t *h, size_t n)
+{
+  static const char hx[] = "0123456789abcdef";
+  *p++ = '"';
+  for (size_t i = 0; i < n; i++) {
+    *p++ = hx[h[i] >> 4];
+    *p++ = hx[h[i] & 15];
+  }
+  *p++ = '"';
+  return p;
+}
+
+static char *fe_u64(char *p, uint64_t v)
+{
+  char t[24];
+  size_t k = 0;
+  do {
+    t[k++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (k)
+    *p++ = t[--k];
+  return p;
+}
+
 static int format_entry(vg_buf *b, const vg_audit_entry *e)
 {
-  vg_jw w;
+  const char *text[] = {e->product, e->version, e->marking, e->recipient, e->egress, e->reason, e->policy};
+  size_t need = 160 + 3 * (2 + 2 * VG_AUDIT_HASH_BYTES) + 2 * 20 + 7; /* keys, hashes, numbers, decision */
+  char *p;
   int rc;
+  for (size_t i = 0; i < sizeof text / sizeof *text; i++)
+    need += fe_len(text[i]);
   vg_buf_reset(b);
-  vg_jw_init(&w, b, 0);
-  vg_jw_obj_begin(&w);
-  vg_jw_key(&w, "seq");
-  vg_jw_uint(&w, e->seq);
-  vg_jw_key(&w, "time_us");
-  vg_jw_int(&w, e->time_us);
-  vg_jw_key(&w, "product");
-  vg_jw_str(&w, e->product);
-  vg_jw_key(&w, "version");
-  vg_jw_str(&w, e->version);
-  vg_jw_key(&w, "bytes_blake2b");
-  vg_jw_hex(&w, e->digest, VG_AUDIT_HASH_BYTES);
-  vg_jw_key(&w, "marking");
-  vg_jw_str(&w, e->marking);
-  vg_jw_key(&w, "recipient");
-  vg_jw_str(&w, e->recipient);
-  vg_jw_key(&w, "egress");
-  vg_jw_str(&w, e->egress);
-  vg_jw_key(&w, "decision");
-  vg_jw_str(&w, decision_name(e->decision));
-  vg_jw_key(&w, "reason");
-  vg_jw_str(&w, e->reason);
-  vg_jw_key(&w, "policy");
-  vg_jw_str(&w, e->policy);
-  vg_jw_key(&w, "prev");
-  vg_jw_hex(&w, e->prev, VG_AUDIT_HASH_BYTES);
-  vg_jw_key(&w, "hash");
-  vg_jw_hex(&w, e->hash, VG_AUDIT_HASH_BYTES);
-  vg_jw_obj_end(&w);
-  if ((rc = vg_jw_finish(&w)) != VG_OK)
+  if ((rc = vg_buf_reserve(b, need)) != VG_OK)
     return rc;
-  return vg_buf_putc(b, '\n');
+  p = (char *)b->data;
+  p = fe_lit(p, "{\"seq\":");
+  p = fe_u64(p, e->seq);
+  p = fe_lit(p, ",\"time_us\":");
+  if (e->time_us < 0) {
+    *p++ = '-';
+    p = fe_u64(p, 0 - (uint64_t)e->time_us);
+  } else
+    p = fe_u64(p, (uint64_t)e->time_us);
+  p = fe_lit(p, ",\"product\":");
+  p = fe_str(p, e->product);
+  p = fe_lit(p, ",\"version\":");
+  p = fe_str(p, e->version);
+  p = fe_lit(p, ",\"bytes_blake2b\":");
+  p = fe_hex(p, e->digest, VG_AUDIT_HASH_BYTES);
+  p = fe_lit(p, ",\"marking\":");
+  p = fe_str(p, e->marking);
+  p = fe_lit(p, ",\"recipient\":");
+  p = fe_str(p, e->recipient);
+  p = fe_lit(p, ",\"egress\":");
+  p = fe_str(p, e->egress);
+  p = fe_lit(p, ",\"decision\":");
+  p = fe_str(p, decision_name(e->decision));
+  p = fe_lit(p, ",\"reason\":");
+  p = fe_str(p, e->reason);
+  p = fe_lit(p, ",\"policy\":");
+  p = fe_str(p, e->policy);
+  p = fe_lit(p, ",\"prev\":");
+  p = fe_hex(p, e->prev, VG_AUDIT_HASH_BYTES);
+  p = fe_lit(p, ",\"hash\":");
+  p = fe_hex(p, e->hash, VG_AUDIT_HASH_BYTES);
+  p = fe_lit(p, "}\n");
+  b->len = (size_t)(p - (char *)b->data);
+  b->data[b->len] = 0;
+  return VG_OK;
 }
 
 static int format_checkpoint(vg_buf *b, uint64_t seq, const uint8_t *chain, int64_t time_us, const uint8_t *key,

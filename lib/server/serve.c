@@ -424,10 +424,69 @@ int vg__peer_verify(gnutls_session_t tls, char fphex[65], char *why, size_t cap)
   return 0;
 }
 
+/*
+ * What one connection's last verification found. The chain GnuTLS holds for a session is
+ * the one its handshake proved (and a TLS 1.2 renegotiation would replace it), so a request
+ * whose presented chain is byte-identical to the one verified on the same connection less
+ * than VG_SERVER_REVERIFY_US ago takes that verdict; any other chain, or an older verdict, is
+ * verified again. What changes with time alone (expiry) is thus seen within that bound.
+ */
+typedef struct conn_ctx {
+  uint8_t chain[32]; /* BLAKE2b-256 over the presented chain's DER certificates */
+  int64_t at_us;     /* when it was verified (0: never) */
+  int ok;
+  char fphex[65];
+  char why[256];
+} conn_ctx;
+
+static int64_t mono_us(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* vg__peer_verify, or the verdict @p cc holds for the same chain (see conn_ctx). */
+static int peer_verify_cached(gnutls_session_t tls, conn_ctx *cc, char fphex[65], char *why, size_t cap)
+{
+  const gnutls_datum_t *certs;
+  unsigned ncerts = 0;
+  uint8_t h[32];
+  crypto_generichash_state st;
+  int64_t now = mono_us();
+  int rc;
+  if (!cc)
+    return vg__peer_verify(tls, fphex, why, cap);
+  certs = gnutls_certificate_get_peers(tls, &ncerts);
+  if (!certs || !ncerts)
+    return vg__peer_verify(tls, fphex, why, cap);
+  crypto_generichash_init(&st, NULL, 0, sizeof h);
+  for (unsigned i = 0; i < ncerts; i++) {
+    uint8_t len[4] = {(uint8_t)(certs[i].size >> 24), (uint8_t)(certs[i].size >> 16), (uint8_t)(certs[i].size >> 8),
+                      (uint8_t)certs[i].size};
+    crypto_generichash_update(&st, len, sizeof len);
+    crypto_generichash_update(&st, certs[i].data, certs[i].size);
+  }
+  crypto_generichash_final(&st, h, sizeof h);
+  if (cc->at_us && now - cc->at_us < VG_SERVER_REVERIFY_US && now >= cc->at_us && !memcmp(cc->chain, h, sizeof h)) {
+    memcpy(fphex, cc->fphex, 65);
+    snprintf(why, cap, "%s", cc->why);
+    return cc->ok ? 0 : -1;
+  }
+  rc = vg__peer_verify(tls, fphex, why, cap);
+  memcpy(cc->chain, h, sizeof h);
+  cc->at_us = now;
+  cc->ok = rc == 0;
+  memcpy(cc->fphex, fphex, 65);
+  snprintf(cc->why, sizeof cc->why, "%s", rc ? why : "");
+  return rc;
+}
+
 /* Sets q->authed and q->who, or says why not in @p why. q->label always names what was presented. */
 static void identify(vg_server *s, struct MHD_Connection *c, req *q, char *why, size_t cap)
 {
   const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  const union MHD_ConnectionInfo *sc = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
   gnutls_session_t tls;
   char fphex[65];
   q->authed = 0;
@@ -437,7 +496,7 @@ static void identify(vg_server *s, struct MHD_Connection *c, req *q, char *why, 
     return;
   }
   tls = (gnutls_session_t)ci->tls_session;
-  if (vg__peer_verify(tls, fphex, why, cap)) {
+  if (peer_verify_cached(tls, sc ? sc->socket_context : NULL, fphex, why, cap)) {
     if (fphex[0])
       snprintf(q->label, sizeof q->label, "cert:%s", fphex);
     return;
@@ -1550,6 +1609,19 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls, en
   *req_cls = NULL;
 }
 
+/* A connection's verification cache (conn_ctx) lives from its start to its close. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+  (void)cls, (void)c;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED)
+    *socket_context = calloc(1, sizeof(conn_ctx)); /* NULL: every request verifies */
+  else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+    free(*socket_context);
+    *socket_context = NULL;
+  }
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -1654,6 +1726,7 @@ int vg_server_start(vg_server **out, const vg_server_opts *o)
     (unsigned)VG_SERVER_CONN_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
     (unsigned)(o->timeout_s ? o->timeout_s : VG_SERVER_TIMEOUT_S), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
     (size_t)VG_SERVER_CONN_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+    MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
   if (!s->d) {
     rc = vg_error_set(VG_E_IO, "server: cannot listen on %s:%u (or bad TLS material)", o->bind ? o->bind : "127.0.0.1",

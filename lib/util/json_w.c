@@ -6,6 +6,8 @@
  */
 #include <locale.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +131,10 @@ static void write_string(vg_jw *w, const char *s, size_t n)
     const char *esc = NULL;
     char tmp[8];
     size_t l;
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') { /* printable ASCII: as is */
+      i++;
+      continue;
+    }
     switch (c) {
     case '"': esc = "\\\""; break;
     case '\\': esc = "\\\\"; break;
@@ -180,26 +186,91 @@ void vg_jw_strn(vg_jw *w, const char *s, size_t n)
 
 void vg_jw_str(vg_jw *w, const char *s) { vg_jw_strn(w, s, s ? strlen(s) : 0); }
 
+/* Decimal digits of @p v, right-aligned ending at @p end; returns the first. */
+static char *udigits(char *end, uint64_t v)
+{
+  do {
+    *--end = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  return end;
+}
+
 void vg_jw_int(vg_jw *w, int64_t v)
 {
-  char tmp[32];
-  int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+  char tmp[24], *end = tmp + sizeof tmp, *p;
+  p = udigits(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+  if (v < 0)
+    *--p = '-';
   pre_value(w);
-  put(w, tmp, (size_t)n);
+  put(w, p, (size_t)(end - p));
 }
 
 void vg_jw_uint(vg_jw *w, uint64_t v)
 {
-  char tmp[32];
-  int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+  char tmp[24], *end = tmp + sizeof tmp, *p = udigits(end, v);
   pre_value(w);
-  put(w, tmp, (size_t)n);
+  put(w, p, (size_t)(end - p));
+}
+
+/*
+ * What vg_fmt_real's printf loop would write, for the values most products carry (a
+ * coordinate rounded to 1e-7 degrees, a confidence to 1e-3): v = K / 10^d exactly as a double
+ * for the fewest decimals d <= 9, with |K| < 10^15 and 1e-4 <= |v| < 1e15. Such a decimal has
+ * at most 15 significant digits and reads back as v, so %.15g (which prints plain notation in
+ * that range and drops trailing zeros) writes the same digits. @return 0 when v is not such
+ * a value (the caller takes the printf loop), else the length written to @p dst (>= 32 bytes).
+ */
+static size_t fmt_fixed(char *dst, double v)
+{
+  static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+  double a = fabs(v);
+  if (!(a >= 1e-4 && a < 1e15))
+    return 0;
+  for (int d = 0; d <= 9; d++) {
+    double sc = a * p10[d], r;
+    uint64_t k, ip, fp;
+    char t[24], *e = t + sizeof t, *q = e;
+    size_t o = 0;
+    if (sc >= 1e15)
+      return 0;
+    r = floor(sc + 0.5);
+    if (r / p10[d] != a)
+      continue;
+    k = (uint64_t)r;
+    ip = k / (uint64_t)p10[d];
+    fp = k % (uint64_t)p10[d];
+    if (v < 0)
+      dst[o++] = '-';
+    do {
+      *--q = (char)('0' + ip % 10);
+      ip /= 10;
+    } while (ip);
+    memcpy(dst + o, q, (size_t)(e - q));
+    o += (size_t)(e - q);
+    if (d > 0 && fp) {
+      int nd = d;
+      while (fp % 10 == 0) { /* not expected at the fewest decimals; kept exact anyway */
+        fp /= 10;
+        nd--;
+      }
+      dst[o++] = '.';
+      for (int j = nd - 1; j >= 0; j--) {
+        dst[o + (size_t)j] = (char)('0' + fp % 10);
+        fp /= 10;
+      }
+      o += (size_t)nd;
+    }
+    dst[o] = 0;
+    return o;
+  }
+  return 0;
 }
 
 size_t vg_fmt_real(char *dst, size_t cap, double v)
 {
-  const char *dp = localeconv()->decimal_point;
-  char dpc = (dp && dp[0]) ? dp[0] : '.';
+  const char *dp;
+  char dpc;
   int n = 0;
   if (cap < 32) {
     if (cap)
@@ -214,6 +285,10 @@ size_t vg_fmt_real(char *dst, size_t cap, double v)
     n = snprintf(dst, cap, "0");
     return (size_t)n;
   }
+  if ((n = (int)fmt_fixed(dst, v)) > 0) /* the common case, without printf */
+    return (size_t)n;
+  dp = localeconv()->decimal_point;
+  dpc = (dp && dp[0]) ? dp[0] : '.';
   /* Shortest of %.15g .. %.17g that reads back exactly. strtod and snprintf use
    * the same locale, so the round-trip test is consistent; '.' is fixed after. */
   for (int prec = 15; prec <= 17; prec++) {
@@ -251,11 +326,18 @@ void vg_jw_null(vg_jw *w)
 void vg_jw_hex(vg_jw *w, const uint8_t *p, size_t n)
 {
   static const char hx[] = "0123456789abcdef";
+  char tmp[128];
   pre_value(w);
   put(w, "\"", 1);
-  for (size_t i = 0; i < n; i++) {
-    char two[2] = {hx[p[i] >> 4], hx[p[i] & 15]};
-    put(w, two, 2);
+  while (n) { /* 64 bytes a put */
+    size_t k = n < 64 ? n : 64;
+    for (size_t i = 0; i < k; i++) {
+      tmp[2 * i] = hx[p[i] >> 4];
+      tmp[2 * i + 1] = hx[p[i] & 15];
+    }
+    put(w, tmp, 2 * k);
+    p += k;
+    n -= k;
   }
   put(w, "\"", 1);
 }

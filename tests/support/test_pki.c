@@ -29,7 +29,13 @@ int vg_tpki_key(gnutls_x509_privkey_t *k)
 
 /* A certificate for @p key, signed by (@p icrt, @p ikey), or self-signed when @p icrt is NULL. */
 int vg_tpki_cert(gnutls_x509_crt_t *out, gnutls_x509_privkey_t key, const char *cn, unsigned char serial, int ca,
-                   int server, gnutls_x509_crt_t icrt, gnutls_x509_privkey_t ikey)
+                 int server, gnutls_x509_crt_t icrt, gnutls_x509_privkey_t ikey)
+{
+  return vg_tpki_cert_until(out, key, cn, serial, ca, server, icrt, ikey, time(NULL) + 86400);
+}
+
+int vg_tpki_cert_until(gnutls_x509_crt_t *out, gnutls_x509_privkey_t key, const char *cn, unsigned char serial,
+                       int ca, int server, gnutls_x509_crt_t icrt, gnutls_x509_privkey_t ikey, time_t not_after)
 {
   gnutls_x509_crt_t c;
   time_t now = time(NULL);
@@ -39,7 +45,7 @@ int vg_tpki_cert(gnutls_x509_crt_t *out, gnutls_x509_privkey_t key, const char *
     return -1;
   if (gnutls_x509_crt_set_version(c, 3) < 0 || gnutls_x509_crt_set_serial(c, &serial, 1) < 0 ||
       gnutls_x509_crt_set_activation_time(c, now - 3600) < 0 ||
-      gnutls_x509_crt_set_expiration_time(c, now + 86400) < 0 ||
+      gnutls_x509_crt_set_expiration_time(c, not_after) < 0 ||
       gnutls_x509_crt_set_dn_by_oid(c, GNUTLS_OID_X520_COMMON_NAME, 0, cn, (unsigned)strlen(cn)) < 0 ||
       gnutls_x509_crt_set_key(c, key) < 0 || gnutls_x509_crt_set_basic_constraints(c, ca, -1) < 0 ||
       gnutls_x509_crt_set_key_usage(c, ca ? GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN

@@ -75,7 +75,7 @@ static const uint32_t k_expect[W_N] = {
 
 typedef struct fixture {
   char dir[64];
-  char ca[128], srv_cert[128], srv_key[128], partners[128], audit[128], key[128], db[128], log[128];
+  char ca[128], ca_key[128], srv_cert[128], srv_key[128], partners[128], audit[128], key[128], db[128], log[128];
   char cert[W_N][128], pkey[W_N][128];
   vg_server *srv;
   unsigned port;
@@ -94,7 +94,7 @@ static int make_pki(void)
   FILE *pf = NULL;
   int rc = -1, first = 1;
   if (vg_tpki_key(&cak) || vg_tpki_cert(&ca, cak, "vigia test partners CA", 1, 1, 0, NULL, NULL) ||
-      vg_tpki_save(ca, cak, g->ca, NULL))
+      vg_tpki_save(ca, cak, g->ca, g->ca_key))
     goto done;
   if (vg_tpki_key(&k) || vg_tpki_cert(&c, k, "localhost", 2, 0, 1, ca, cak) || vg_tpki_save(c, k, g->srv_cert, g->srv_key))
     goto done;
@@ -244,26 +244,53 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
   return sz * n;
 }
 
-/* One request as @p w; the body is NUL-terminated. @p extra_header and @p body may be NULL. */
-static void request(int w, const char *method, const char *path, const char *extra_header, const char *body,
-                    resp *r)
+/* One request on the handle @p c (its connection kept alive between calls); *reused: the
+ * request went over a connection the handle already had. */
+static void request_on(CURL *c, const char *path, resp *r, long *reused)
 {
-  CURL *c = curl_easy_init();
-  struct curl_slist *h = NULL;
   char url[1024];
+  long nc = -1;
   memset(r, 0, sizeof *r);
   vg_buf_init(&r->body, 64u << 20);
-  assert_non_null(c);
   snprintf(url, sizeof url, "https://127.0.0.1:%u%s", g->port, path);
   curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+  r->cc = curl_easy_perform(c);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+  curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nc);
+  *reused = nc == 0;
+  if (r->cc != CURLE_OK)
+    print_message("%s: %s\n", path, curl_easy_strerror(r->cc));
+  if (vg_buf_putc(&r->body, 0) == VG_OK)
+    r->body.len--;
+}
+
+/* A handle presenting @p cert and @p key (both NULL: no certificate). */
+static CURL *handle_for(const char *cert, const char *key)
+{
+  CURL *c = curl_easy_init();
+  assert_non_null(c);
   curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(c, CURLOPT_CAINFO, g->ca);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-  if (k_who[w].has_cert) {
-    curl_easy_setopt(c, CURLOPT_SSLCERT, g->cert[w]);
-    curl_easy_setopt(c, CURLOPT_SSLKEY, g->pkey[w]);
+  if (cert) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
+    curl_easy_setopt(c, CURLOPT_SSLKEY, key);
   }
+  return c;
+}
+
+/* One request as @p w; the body is NUL-terminated. @p extra_header and @p body may be NULL. */
+static void request(int w, const char *method, const char *path, const char *extra_header, const char *body,
+                    resp *r)
+{
+  CURL *c = k_who[w].has_cert ? handle_for(g->cert[w], g->pkey[w]) : handle_for(NULL, NULL);
+  struct curl_slist *h = NULL;
+  long reused;
   if (!strcmp(method, "POST")) {
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
@@ -274,16 +301,9 @@ static void request(int w, const char *method, const char *path, const char *ext
     h = curl_slist_append(NULL, extra_header);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   }
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-  r->cc = curl_easy_perform(c);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+  request_on(c, path, r, &reused);
   curl_slist_free_all(h);
   curl_easy_cleanup(c);
-  if (vg_buf_putc(&r->body, 0) == VG_OK)
-    r->body.len--;
 }
 
 static void resp_free(resp *r) { vg_buf_free(&r->body); }
@@ -359,6 +379,7 @@ static int group_setup(void **state)
     return -1;
 #define P(field, name) snprintf(g->field, sizeof g->field, "%s/%s", g->dir, name)
   P(ca, "ca.pem");
+  P(ca_key, "ca.key");
   P(srv_cert, "server.pem");
   P(srv_key, "server.key");
   P(partners, "partners.json");
@@ -864,12 +885,106 @@ static void test_audit(void **state)
   free(reqlog);
 }
 
+/* ---- a kept-alive connection ---------------------------------------------------------------- */
+
+static int load_pem(const char *path, gnutls_datum_t *d)
+{
+  return gnutls_load_file(path, d) < 0 ? -1 : 0;
+}
+
+/*
+ * The server keeps a connection's certificate verdict for at most VG_SERVER_REVERIFY_US
+ * (serve.c, conn_ctx): on one kept-alive connection, a revocation takes effect at the next
+ * request, and a certificate that expires while the connection stays open is refused once
+ * the verdict is older than that bound.
+ */
+static void test_keepalive(void **state)
+{
+  gnutls_datum_t d = {NULL, 0};
+  gnutls_x509_crt_t ca = NULL, c = NULL;
+  gnutls_x509_privkey_t cak = NULL, k = NULL;
+  char fp[65], cpath[160], kpath[160];
+  time_t until;
+  json_t *j, *p;
+  CURL *h;
+  resp r;
+  long reused;
+  (void)state;
+  if (!g->srv) /* test_audit stopped it to read the closed log */
+    assert_int_equal(start_server(), 0);
+  /* revocation, same connection: FRA is served (nothing released to it), revoked, refused */
+  h = handle_for(g->cert[W_FRA], g->pkey[W_FRA]);
+  request_on(h, "/collections/sites/items", &r, &reused);
+  assert_int_equal(r.status, 200);
+  resp_free(&r);
+  request_on(h, "/collections/sites/items", &r, &reused);
+  assert_int_equal(r.status, 200);
+  assert_true(reused);
+  resp_free(&r);
+  request(W_ANALYST, "POST", "/admin/partners/fra-ops/revoke", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  resp_free(&r);
+  request_on(h, "/collections/sites/items", &r, &reused);
+  assert_true(reused);
+  assert_json_error(&r, 403);
+  resp_free(&r);
+  curl_easy_cleanup(h);
+
+  /* expiry, same connection: a GBR certificate valid for 3 more seconds */
+  assert_int_equal(load_pem(g->ca, &d), 0);
+  assert_int_equal(gnutls_x509_crt_init(&ca), 0);
+  assert_int_equal(gnutls_x509_crt_import(ca, &d, GNUTLS_X509_FMT_PEM), 0);
+  gnutls_free(d.data);
+  assert_int_equal(load_pem(g->ca_key, &d), 0);
+  assert_int_equal(gnutls_x509_privkey_init(&cak), 0);
+  assert_int_equal(gnutls_x509_privkey_import(cak, &d, GNUTLS_X509_FMT_PEM), 0);
+  gnutls_free(d.data);
+  until = time(NULL) + 3;
+  snprintf(cpath, sizeof cpath, "%s/gbr-brief.pem", g->dir);
+  snprintf(kpath, sizeof kpath, "%s/gbr-brief.key", g->dir);
+  assert_int_equal(vg_tpki_key(&k), 0);
+  assert_int_equal(vg_tpki_cert_until(&c, k, "gbr-brief", 40, 0, 0, ca, cak, until), 0);
+  assert_int_equal(vg_tpki_save(c, k, cpath, kpath), 0);
+  assert_int_equal(vg_tpki_fingerprint(c, fp), 0);
+  gnutls_x509_crt_deinit(c);
+  gnutls_x509_privkey_deinit(k);
+  gnutls_x509_crt_deinit(ca);
+  gnutls_x509_privkey_deinit(cak);
+  j = json_load_file(g->partners, 0, NULL);
+  assert_non_null(j);
+  p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "fingerprint", fp, "name", "gbr-brief", "country", "GBR",
+                "cleared", "UNCLASSIFIED", "role", "partner", "revoked", 0);
+  assert_non_null(p);
+  assert_int_equal(json_array_append_new(j, p), 0);
+  assert_int_equal(json_dump_file(j, g->partners, JSON_INDENT(2)), 0);
+  json_decref(j);
+  assert_int_equal(vg_server_stop(g->srv), VG_OK);
+  g->srv = NULL;
+  assert_int_equal(start_server(), 0);
+  h = handle_for(cpath, kpath);
+  request_on(h, "/collections/sites/items", &r, &reused);
+  assert_int_equal(r.status, 200);
+  assert_int_equal(ids_in(text(&r)), B(3));
+  resp_free(&r);
+  /* past the expiry, and so past the bound on the verdict of 4 s before, on the same connection */
+  while (time(NULL) <= until + 1) {
+    struct timespec ts = {0, 200000000};
+    nanosleep(&ts, NULL);
+  }
+  request_on(h, "/collections/sites/items", &r, &reused);
+  assert_true(reused);
+  assert_json_error(&r, 403);
+  assert_no_register_data(&r);
+  resp_free(&r);
+  curl_easy_cleanup(h);
+}
+
 int test_server_serve_run(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_matrix),   cmocka_unit_test(test_items_params), cmocka_unit_test(test_census),
     cmocka_unit_test(test_bad_input), cmocka_unit_test(test_headers),     cmocka_unit_test(test_revoke),
-    cmocka_unit_test(test_audit),
+    cmocka_unit_test(test_audit),    cmocka_unit_test(test_keepalive),
   };
   return cmocka_run_group_tests_name("server_serve", tests, group_setup, group_teardown);
 }

@@ -198,6 +198,63 @@ static void json_locale(void **st)
   assert_string_equal(tmp, "2.5");
 }
 
+/* The printf loop vg_fmt_real documents, as the reference its fast path must equal. */
+static void ref_real(char *dst, size_t cap, double v)
+{
+  if (v == 0) {
+    snprintf(dst, cap, "0");
+    return;
+  }
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(dst, cap, "%.*g", prec, v);
+    if (prec == 17 || strtod(dst, NULL) == v)
+      break;
+  }
+}
+
+/* Coordinates, confidences and metres as the products round them, and arbitrary doubles:
+ * vg_fmt_real writes what the printf loop writes, byte for byte. */
+static void json_reals_exact(void **st)
+{
+  static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  char got[48], want[48];
+  size_t mismatches = 0, n = 0;
+  (void)st;
+  for (int i = 0; i < 400000; i++) {
+    double v;
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    switch (i % 4) {
+    case 0: v = round(((double)(x % 3600000000ull) / 1e7 - 180.0) * 1e7) / 1e7; break; /* lon, 1e-7 */
+    case 1: v = round((double)(x % 100000ull) / 100.0 * 10) / 10; break;               /* metres, 0.1 */
+    case 2: v = (double)(int64_t)(x % 2000000000001ull - 1000000000000ull) / p10[x % 11]; break;
+    default: { /* any finite double */
+      double d;
+      memcpy(&d, &x, sizeof d);
+      v = isfinite(d) ? d : (double)x;
+    }
+    }
+    vg_fmt_real(got, sizeof got, v);
+    ref_real(want, sizeof want, v);
+    n++;
+    if (strcmp(got, want)) {
+      if (mismatches++ < 5)
+        print_message("%.17g: vg_fmt_real '%s', printf loop '%s'\n", v, got, want);
+    }
+  }
+  assert_int_equal(mismatches, 0);
+  assert_true(n == 400000);
+  /* edges of the fast path's range */
+  {
+    static const double e[] = {1e-4, -1e-4, 9.99e-5, 1e15, 999999999999999.0, 0.1, -0.3, 123456789.123456789, 5e-324};
+    for (size_t i = 0; i < sizeof e / sizeof *e; i++) {
+      vg_fmt_real(got, sizeof got, e[i]);
+      ref_real(want, sizeof want, e[i]);
+      assert_string_equal(got, want);
+    }
+  }
+}
+
 int test_util_run(void)
 {
   const struct CMUnitTest tests[] = {
@@ -205,6 +262,7 @@ int test_util_run(void)
     cmocka_unit_test(reader_ber),    cmocka_unit_test(reader_oid),
     cmocka_unit_test(buffers_bounded), cmocka_unit_test(json_writer),
     cmocka_unit_test(json_unbalanced), cmocka_unit_test(json_locale),
+    cmocka_unit_test(json_reals_exact),
   };
   return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

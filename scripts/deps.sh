@@ -27,3 +27,6 @@ fi
 # the map page's third-party files, exactly as locked (then re-run cmake to vendor them)
 web="$(cd "$(dirname "$0")/.." && pwd)/web"
 [ -d "$web/node_modules" ] || npm ci --prefix "$web" --no-audit --no-fund
+# the product tests' GeoJSON checker (tests/products/package-lock.json)
+checks="$(dirname "$web")/tests/products"
+[ -d "$checks/node_modules" ] || npm ci --prefix "$checks" --no-audit --no-fund

@@ -4,7 +4,9 @@
 usage: validate.py FORMATS_DIR WORK_DIR FILE...
 
   *.geojson   GeoJSON FeatureCollection schema (draft-07), then RFC 7946 rules the
-              schema leaves out: WGS84 ranges, no "crs" member
+              schema leaves out: WGS84 ranges, no "crs" member; then GeoJSON semantics
+              with check-geojson (check_geojson.js beside this file, node; run
+              `npm ci --prefix tests/products` first: without it this fails)
   *.kml       OGC KML 2.2 schema (xmllint, the folder's catalog for its imports)
   *.cot       each <event> of the stream alone, against MITRE's Event-PUBLIC.xsd with
               an overlay adding TAK's caveat and releasableTo root attributes (the
@@ -91,7 +93,27 @@ def validate_geojson(path):
             for ring in g["coordinates"]:
                 if len(ring) < 4 or ring[0] != ring[-1]:
                     fail(path, f"feature {i}: a polygon ring is not closed")
+    check_geojson(path)
     return len(doc["features"])
+
+
+CHECKED_CHECKER = False
+
+
+def check_geojson(path):
+    """check-geojson (npm) on the file; its self-test once first, so a checker that finds
+    nothing cannot pass a file."""
+    global CHECKED_CHECKER
+    js = os.path.join(os.path.dirname(os.path.abspath(__file__)), "check_geojson.js")
+    runs = ([["node", js, "--self-test"]] if not CHECKED_CHECKER else []) + [["node", js, path]]
+    for cmd in runs:
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True)
+        except FileNotFoundError:
+            fail(path, "node is not installed (scripts/deps.sh installs it)")
+        if r.returncode != 0:
+            fail(path, (r.stdout + r.stderr).strip())
+    CHECKED_CHECKER = True
 
 
 def xmllint(path, xsd, env=None):

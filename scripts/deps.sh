@@ -9,7 +9,7 @@ PKGS="build-essential cmake pkg-config libcmocka-dev libjansson-dev clang xxd
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg zlib1g-dev \
   libgdal-dev libproj-dev proj-data libopenblas-dev liblapacke-dev libcairo2-dev python3-spectral
   libsqlite3-dev libpq-dev
-  libsodium-dev libxml2-utils python3-jsonschema
+  libsodium-dev libxml2-dev libxml2-utils python3-jsonschema
   libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev gnutls-bin curl nginx
   chromium libnss3-tools
   postgresql postgresql-15-postgis-3"

@@ -781,14 +781,255 @@ static int path_line(pathbuf *b, double R, const vg_plan_pose *a, const vg_plan_
   return rc;
 }
 
+/* ---- transits around no-fly zones ------------------------------------------------------------- */
+
+/*
+ * Obstacles for transits: each no-fly zone's convex hull grown by the standoff B, as the hull of
+ * octagons of circumradius B / cos(pi/8) around the zone's vertices (so it holds every point
+ * within B of the zone). Routes are shortest paths in the visibility graph of their vertices
+ * (Dijkstra); a segment is blocked when it passes through a hull's interior.
+ */
+typedef struct hull {
+  vg_plan_pt *v; /* counter-clockwise */
+  size_t n;
+} hull;
+
+static int cmp_pt(const void *a, const void *b)
+{
+  const vg_plan_pt *p = a, *q = b;
+  return p->x < q->x ? -1 : p->x > q->x ? 1 : (p->y < q->y ? -1 : p->y > q->y);
+}
+
+static double cross3(vg_plan_pt o, vg_plan_pt a, vg_plan_pt b)
+{
+  return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
+}
+
+/* Andrew's monotone chain over @p p (sorted in place); the hull into @p out (n + 1 room). */
+static size_t convex_hull(vg_plan_pt *p, size_t n, vg_plan_pt *out)
+{
+  size_t k = 0;
+  qsort(p, n, sizeof *p, cmp_pt);
+  for (size_t i = 0; i < n; i++) {
+    while (k >= 2 && cross3(out[k - 2], out[k - 1], p[i]) <= 0)
+      k--;
+    out[k++] = p[i];
+  }
+  for (size_t i = n - 1, t = k + 1; i-- > 0;) {
+    while (k >= t && cross3(out[k - 2], out[k - 1], p[i]) <= 0)
+      k--;
+    out[k++] = p[i];
+  }
+  return k > 1 ? k - 1 : k;
+}
+
+static int make_hulls(const ctx *x, hull **out)
+{
+  hull *h;
+  double rad = x->B / cos(M_PI / 8);
+  *out = NULL;
+  if (!x->nnf)
+    return VG_OK;
+  if (!(h = calloc(x->nnf, sizeof *h)))
+    return vg_error_set(VG_E_NOMEM, "no-fly hulls");
+  for (size_t z = 0; z < x->nnf; z++) {
+    size_t n = x->nf[z].n[0], m = 8 * n;
+    vg_plan_pt *pts = malloc(m * sizeof *pts);
+    if (!pts || !(h[z].v = malloc((m + 1) * sizeof *h[z].v))) {
+      free(pts);
+      for (size_t q = 0; q <= z; q++)
+        free(h[q].v);
+      free(h);
+      return vg_error_set(VG_E_NOMEM, "no-fly hulls");
+    }
+    for (size_t i = 0; i < n; i++)
+      for (int k = 0; k < 8; k++) {
+        double a = (k + 0.5) * M_PI / 4;
+        pts[8 * i + (size_t)k].x = x->nf[z].ring[0][i].x + rad * cos(a);
+        pts[8 * i + (size_t)k].y = x->nf[z].ring[0][i].y + rad * sin(a);
+      }
+    h[z].n = convex_hull(pts, m, h[z].v);
+    free(pts);
+  }
+  *out = h;
+  return VG_OK;
+}
+
+static int in_hull(const hull *h, vg_plan_pt p)
+{
+  for (size_t i = 0; i < h->n; i++)
+    if (cross3(h->v[i], h->v[(i + 1) % h->n], p) < 0)
+      return 0;
+  return 1;
+}
+
+/* Does segment a-b pass through the interior of @p h (Cyrus-Beck against its half-planes)? */
+static int seg_blocked(const hull *h, vg_plan_pt a, vg_plan_pt b)
+{
+  double t0 = 0, t1 = 1, dx = b.x - a.x, dy = b.y - a.y, len = hypot(dx, dy), eps = 1e-6;
+  for (size_t i = 0; i < h->n; i++) {
+    vg_plan_pt p = h->v[i], q = h->v[(i + 1) % h->n];
+    /* inside: cross(q - p, x - p) > 0; f(t) = num + t den */
+    double ex = q.x - p.x, ey = q.y - p.y, el = hypot(ex, ey);
+    double num = (ex * (a.y - p.y) - ey * (a.x - p.x)) / el, den = (ex * dy - ey * dx) / el;
+    if (fabs(den) < 1e-12) {
+      if (num <= eps)
+        return 0;
+      continue;
+    }
+    {
+      double t = (eps - num) / den; /* where f = eps */
+      if (den > 0)
+        t0 = fmax(t0, t);
+      else
+        t1 = fmin(t1, t);
+    }
+    if (t0 >= t1)
+      return 0;
+  }
+  return (t1 - t0) * len > 1e-3;
+}
+
+/* The shortest route from @p a to @p b around the hulls (the ones holding a or b ignored):
+ * its inner vertices into @p via (at most @p cap), their count, or (size_t)-1 when none. */
+static size_t route(const hull *h, size_t nh, vg_plan_pt a, vg_plan_pt b, vg_plan_pt *via, size_t cap)
+{
+  size_t nv = 2, *prev = NULL, *node_h = NULL, k = (size_t)-1;
+  vg_plan_pt *v = NULL;
+  double *dist = NULL;
+  unsigned char *skip = NULL, *done = NULL;
+  int blocked = 0;
+  if (!nh)
+    return 0;
+  if (!(skip = calloc(nh, 1)))
+    return (size_t)-1;
+  for (size_t z = 0; z < nh; z++) {
+    skip[z] = (unsigned char)(in_hull(&h[z], a) || in_hull(&h[z], b));
+    if (!skip[z] && seg_blocked(&h[z], a, b))
+      blocked = 1;
+  }
+  if (!blocked) {
+    free(skip);
+    return 0;
+  }
+  for (size_t z = 0; z < nh; z++)
+    nv += skip[z] ? 0 : h[z].n;
+  if (!(v = malloc(nv * sizeof *v)) || !(node_h = malloc(nv * sizeof *node_h)) || !(dist = malloc(nv * sizeof *dist)) ||
+      !(prev = malloc(nv * sizeof *prev)) || !(done = calloc(nv, 1)))
+    goto out;
+  v[0] = a;
+  v[1] = b;
+  node_h[0] = node_h[1] = (size_t)-1;
+  {
+    size_t q = 2;
+    for (size_t z = 0; z < nh; z++)
+      for (size_t i = 0; !skip[z] && i < h[z].n; i++) {
+        v[q] = h[z].v[i];
+        node_h[q++] = z;
+      }
+  }
+  for (size_t i = 0; i < nv; i++) {
+    dist[i] = INFINITY;
+    prev[i] = (size_t)-1;
+  }
+  dist[0] = 0;
+  for (;;) { /* Dijkstra, O(V^2) with the visibility test on demand */
+    size_t u = (size_t)-1;
+    for (size_t i = 0; i < nv; i++)
+      if (!done[i] && isfinite(dist[i]) && (u == (size_t)-1 || dist[i] < dist[u]))
+        u = i;
+    if (u == (size_t)-1 || u == 1)
+      break;
+    done[u] = 1;
+    for (size_t w = 0; w < nv; w++) {
+      double d;
+      int ok = 1;
+      if (done[w] || w == u)
+        continue;
+      d = dist[u] + hypot(v[w].x - v[u].x, v[w].y - v[u].y);
+      if (d >= dist[w])
+        continue;
+      for (size_t z = 0; z < nh && ok; z++)
+        if (!skip[z] && seg_blocked(&h[z], v[u], v[w]))
+          ok = 0;
+      if (ok) {
+        dist[w] = d;
+        prev[w] = u;
+      }
+    }
+  }
+  if (isfinite(dist[1])) {
+    size_t n = 0;
+    for (size_t i = prev[1]; i != 0 && i != (size_t)-1; i = prev[i])
+      n++;
+    if (n <= cap) {
+      size_t i = prev[1];
+      for (size_t q = n; q-- > 0; i = prev[i])
+        via[q] = v[i];
+      k = n;
+    }
+  }
+out:
+  free(v);
+  free(node_h);
+  free(dist);
+  free(prev);
+  free(skip);
+  free(done);
+  return k;
+}
+
+/* The transit from pose @p from to pose @p to: Dubins when nothing is in the way, else Dubins
+ * to the first vertex of the route, straight legs between its vertices, Dubins to the goal.
+ * Samples to @p pb, waypoints to @p wp (room for VIA_MAX), the length to *len. */
+#define VIA_MAX 64
+static int transit(const ctx *x, const hull *h, pathbuf *pb, const vg_plan_pose *from, const vg_plan_pose *to,
+                   vg_plan_wp *wp, size_t *nwp, double *len)
+{
+  vg_plan_pt via[VIA_MAX];
+  size_t n = route(h, x->nnf, (vg_plan_pt){from->x, from->y}, (vg_plan_pt){to->x, to->y}, via, VIA_MAX);
+  vg_plan_pose cur = *from;
+  int rc = VG_OK;
+  *len = 0;
+  *nwp = 0;
+  if (n == (size_t)-1)
+    n = 0; /* no route around: fly it direct (the no-fly check will say) */
+  for (size_t i = 0; i < n && rc == VG_OK; i++) {
+    vg_plan_pt nx = i + 1 < n ? via[i + 1] : (vg_plan_pt){to->x, to->y};
+    vg_plan_pose p = {via[i].x, via[i].y, atan2(nx.x - via[i].x, nx.y - via[i].y)};
+    if (i == 0) {
+      *len += dubins_len(x->R, &cur, &p);
+      rc = path_dubins(pb, x->R, &cur, &p);
+    } else {
+      *len += hypot(p.x - cur.x, p.y - cur.y);
+      rc = path_line(pb, x->R, &cur, &p);
+    }
+    wp[*nwp].p = via[i];
+    wp[*nwp].kind = VG_WP_TRANSIT;
+    (*nwp)++;
+    cur = p;
+  }
+  if (rc == VG_OK) {
+    *len += dubins_len(x->R, &cur, to);
+    rc = path_dubins(pb, x->R, &cur, to);
+  }
+  return rc;
+}
+
 static int result_path(const ctx *x, const cand *c, vg_plan_result *out)
 {
   pathbuf pb = {0};
   vg_plan_pose cur;
+  hull *h = NULL;
   int have = x->o->has_base, rc = VG_OK;
-  size_t nwp = 2 * c->nl + (x->o->has_base ? 2 : 0), k = 0;
-  if (!(out->wp = calloc(nwp ? nwp : 1, sizeof *out->wp)))
-    return vg_error_set(VG_E_NOMEM, "waypoints");
+  size_t cap = 2 * c->nl + 2 + (c->ncells + 1) * VIA_MAX, k = 0;
+  double routed = 0, direct = 0;
+  if ((rc = make_hulls(x, &h)) != VG_OK)
+    return rc;
+  if (!(out->wp = calloc(cap, sizeof *out->wp))) {
+    rc = vg_error_set(VG_E_NOMEM, "waypoints");
+    goto done;
+  }
   if (have) {
     cur.x = x->base.x;
     cur.y = x->base.y;
@@ -799,8 +1040,18 @@ static int result_path(const ctx *x, const cand *c, vg_plan_result *out)
   }
   for (size_t i = 0; i < c->nl && rc == VG_OK; i++) {
     const lane *L = &c->l[i];
-    if (have)
-      rc = path_dubins(&pb, x->R, &cur, &L->a);
+    if (have) {
+      int between = i == 0 || c->cell_of[L->seg] != c->cell_of[c->l[i - 1].seg];
+      if (between) { /* from the base or another cell: around the no-fly zones */
+        size_t nw = 0;
+        double len;
+        rc = transit(x, h, &pb, &cur, &L->a, out->wp + k, &nw, &len);
+        k += nw;
+        routed += len;
+        direct += dubins_len(x->R, &cur, &L->a);
+      } else
+        rc = path_dubins(&pb, x->R, &cur, &L->a);
+    }
     if (rc == VG_OK)
       rc = path_line(&pb, x->R, &L->a, &L->b);
     out->wp[k].p = (vg_plan_pt){L->a.x, L->a.y};
@@ -816,34 +1067,49 @@ static int result_path(const ctx *x, const cand *c, vg_plan_result *out)
   }
   if (rc == VG_OK && x->o->has_base && c->nl) {
     vg_plan_pose home = {x->base.x, x->base.y, 0}, best = home;
-    double d = INFINITY;
-    for (int h = 0; h < 8; h++) {
-      home.hdg = h * M_PI / 4;
-      double l = dubins_len(x->R, &cur, &home);
+    double d = INFINITY, len;
+    size_t nw = 0;
+    for (int hh = 0; hh < 8; hh++) {
+      double l;
+      home.hdg = hh * M_PI / 4;
+      l = dubins_len(x->R, &cur, &home);
       if (l < d) {
         d = l;
         best = home;
       }
     }
-    rc = path_dubins(&pb, x->R, &cur, &best);
+    rc = transit(x, h, &pb, &cur, &best, out->wp + k, &nw, &len);
+    k += nw;
+    routed += len;
+    direct += d;
     if (rc == VG_OK)
       rc = path_push(&pb, best.x, best.y);
     out->wp[k].p = x->base;
     out->wp[k].kind = VG_WP_TRANSIT;
     k++;
   }
+  /* the detours the routes add to what the search counted */
+  out->transit_m += routed - direct;
+  out->length_m += routed - direct;
+  out->time_s += (routed - direct) / x->o->aircraft.airspeed_mps;
   out->nwp = k;
   for (size_t i = 0; i < k; i++)
     out->wp[i].ll = vg_plan_ltp_inv(&x->ltp, out->wp[i].p);
   out->path = pb.p;
+  pb.p = NULL;
   out->npath = pb.n;
   out->nofly_hits = 0;
-  for (size_t i = 0; i < pb.n; i++)
+  for (size_t i = 0; i < out->npath; i++)
     for (size_t z = 0; z < x->nnf; z++)
-      if (vg__plan_poly_inside(&x->nf[z], pb.p[i])) {
+      if (vg__plan_poly_inside(&x->nf[z], out->path[i])) {
         out->nofly_hits++;
         break;
       }
+done:
+  free(pb.p);
+  for (size_t z = 0; h && z < x->nnf; z++)
+    free(h[z].v);
+  free(h);
   return rc;
 }
 

@@ -356,6 +356,32 @@ static void nofly_respected(void **state)
   vg_plan_result_free(&r);
 }
 
+/* A wall of no-fly between the base and the area: the way there and back goes around it. */
+static void nofly_transit_routed(void **state)
+{
+  double rect[4][2] = {{0, 0}, {3000, 0}, {3000, 2000}, {0, 2000}};
+  double wall[4][2] = {{-1500, -800}, {-900, -800}, {-900, 2800}, {-1500, 2800}};
+  mk_area m, w;
+  vg_plan_opts o = video_opts();
+  vg_plan_result r;
+  vg_plan_ltp t;
+  (void)state;
+  make(&m, rect, 4);
+  make(&w, wall, 4);
+  o.nofly = &w.a;
+  o.nnofly = 1;
+  o.has_base = 1;
+  vg_plan_ltp_init(&t, (vg_plan_ll){LAT0, LON0});
+  o.base = vg_plan_ltp_inv(&t, (vg_plan_pt){-3500, 1000});
+  assert_int_equal(vg_plan_coverage(&m.a, &o, &r), VG_OK);
+  show("behind a wall", &r);
+  assert_int_equal(r.nofly_hits, 0);
+  assert_true(r.nwp > 2 * r.lanes + 2); /* turn points of the routes around the wall */
+  assert_true(r.transit_m > 2 * 3500);  /* longer than straight there and back */
+  assert_true(r.coverage >= 0.995);     /* the wall is outside the area */
+  vg_plan_result_free(&r);
+}
+
 static void angle_follows_shape(void **state)
 {
   /* a 6 km x 1 km strip whose long side runs 30 deg east of north */
@@ -470,7 +496,8 @@ int test_plan_core_run(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(dubins_closed_forms), cmocka_unit_test(ltp_round_trip),     cmocka_unit_test(crab_swath),
     cmocka_unit_test(rectangle_lanes),     cmocka_unit_test(convex_polygons),    cmocka_unit_test(concave_polygons),
-    cmocka_unit_test(shared_parcels),      cmocka_unit_test(nofly_respected),    cmocka_unit_test(angle_follows_shape),
+    cmocka_unit_test(shared_parcels),      cmocka_unit_test(nofly_respected),    cmocka_unit_test(nofly_transit_routed),
+    cmocka_unit_test(angle_follows_shape),
     cmocka_unit_test(areas_formats),       cmocka_unit_test(areas_refused),
   };
   return cmocka_run_group_tests_name("plan_core", tests, NULL, NULL);

@@ -53,6 +53,10 @@ int vg_cmd_score(int argc, char **argv);
 void vg_cmd_score_help(void);
 int vg_cmd_audit(int argc, char **argv);
 void vg_cmd_audit_help(void);
+int vg_cmd_plan(int argc, char **argv);
+void vg_cmd_plan_help(void);
+int vg_cmd_schedule(int argc, char **argv);
+void vg_cmd_schedule_help(void);
 int vg_cmd_serve(int argc, char **argv);
 void vg_cmd_serve_help(void);
 

@@ -155,6 +155,10 @@ typedef struct vg_plan_dubins {
 
 /** The shortest Dubins path (six words) from @p a to @p b with radius @p R > 0. */
 int vg_plan_dubins_shortest(const vg_plan_pose *a, const vg_plan_pose *b, double R, vg_plan_dubins *out);
+/** The Dubins path of word @p w from @p a to @p b. @return VG_OK, VG_E_NOTFOUND (the word
+ *  cannot join them), VG_E_INVALID. */
+int vg_plan_dubins_word_path(const vg_plan_pose *a, const vg_plan_pose *b, double R, vg_plan_dubins_word w,
+                             vg_plan_dubins *out);
 /** The pose at arc length @p s (0 .. length) along @p d. */
 vg_plan_pose vg_plan_dubins_at(const vg_plan_dubins *d, double s);
 /** Closed form of the U-turn between parallel lanes @p d apart flown in opposite directions:
@@ -323,14 +327,20 @@ typedef struct vg_sched_result {
  *         vg_sched_result_free.
  */
 int vg_sched_run(const vg_sched_area *a, size_t n, const vg_sched_opts *o, vg_sched_result *out);
+/**
+ * A timeline of a schedule as PNG (cairo): one row per area, each coverage a tick at its end,
+ * gaps longer than the area's period and missed deadlines in red, infeasible areas greyed.
+ */
+int vg_sched_draw_png(const char *path, const vg_sched_area *a, size_t n, const vg_sched_result *r, int width);
 /** Frees what vg_sched_run allocated and zeroes @p r (accepts NULL). */
 void vg_sched_result_free(vg_sched_result *r);
 
 /**
  * Improves the flight order of one sortie: the areas order[0 .. k) (distinct indices into @p a)
- * flown from o->base and back at o->speed_mps; 2-opt and Or-opt moves, each kept only when it
- * shortens the flight. @p before_s and @p after_s (may be NULL) get the flight time (transit and
- * coverage) of the order given and of the order returned (never longer).
+ * flown from o->base and back at o->speed_mps (of @p o only these and the version are read);
+ * 2-opt and Or-opt moves, each kept only when it shortens the flight. @p before_s and @p after_s
+ * (may be NULL) get the flight time (transit and coverage) of the order given and of the order
+ * returned (never longer).
  * @return VG_OK or VG_E_INVALID (base, speed, an area or an index); order is untouched on failure.
  */
 int vg_sched_order(const vg_sched_area *a, size_t n, const vg_sched_opts *o, size_t *order, size_t k,
@@ -387,7 +397,7 @@ typedef struct vg_mission_survey {
   vg_plan_ll *polygon;         /**< `polygon` ([lat, lon] each), open, >= 3 vertices; owned */
   size_t npolygon;
   double angle_deg;            /**< `angle`: lane direction, deg from north */
-  int entry_location;          /**< `entryLocation` (0..3, the corner the survey starts at) */
+  int entry_location;          /**< `entryLocation` (>= 0; QGC uses 0..3, the corner the survey starts at) */
   int fly_alternate_transects; /**< `flyAlternateTransects` (0 or 1) */
   int split_concave;           /**< `splitConcavePolygons` (0 or 1): version 5 only, ignored for 4 */
   int ts_version;              /**< TransectStyleComplexItem `version`: 1 or 2 */
@@ -491,7 +501,7 @@ int vg_mission_write_plan(const vg_mission *m, vg_buf *out);
 /**
  * Appends @p m as QGC WPL 110 to @p out: the header, home as row 0, then the items of
  * vg_mission_count in order (a survey's Items in its place: this is the .plan -> WPL
- * conversion), '\n' after every line. Latitude and longitude with the fewest decimals, at least
+ * conversion), a line feed after every line. Latitude and longitude with the fewest decimals, at least
  * 7, that read back to the same double ("%.7f" .. "%.17f"); the other numbers with the fewest
  * significant digits that read back the same ("%.15g" .. "%.17g", then trailing zeros cut: 15,
  * 0.5, 1e-07); NaN as "nan". What a WPL row has no place for (doJumpId, kept members) is left out.

@@ -28,6 +28,7 @@
  * b = asin(W sin(w_to - c) / V_a); turns and transits are timed at the airspeed.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,7 +229,52 @@ typedef struct ctx {
   size_t nnf;
   double R, B;           /* turn radius, standoff from no-fly zones */
   vg_plan_pt base;
+  double (*nfbox)[4];    /* each zone's xmin, xmax, ymin, ymax */
 } ctx;
+
+
+/* Does Dubins path @p d pass over a no-fly zone? Samples every R/8 against the zones whose box
+ * meets the path's (within 3R of the chord's box). */
+static int dubins_hits(const ctx *x, const vg_plan_dubins *d, const vg_plan_pose *b)
+{
+  const vg_plan_pose *a = &d->a;
+  double xlo = fmin(a->x, b->x) - 3 * x->R, xhi = fmax(a->x, b->x) + 3 * x->R;
+  double ylo = fmin(a->y, b->y) - 3 * x->R, yhi = fmax(a->y, b->y) + 3 * x->R;
+  for (size_t z = 0; z < x->nnf; z++) {
+    if (x->nfbox[z][1] < xlo || x->nfbox[z][0] > xhi || x->nfbox[z][3] < ylo || x->nfbox[z][2] > yhi)
+      continue;
+    for (double s = 0; s <= d->length; s += 0.125 * x->R) {
+      vg_plan_pose q = vg_plan_dubins_at(d, s);
+      if (vg__plan_poly_inside(&x->nf[z], (vg_plan_pt){q.x, q.y}))
+        return 1;
+    }
+  }
+  return 0;
+}
+
+/* The shortest Dubins path from @p a to @p b that keeps out of the no-fly zones: the shortest
+ * word when it does, else the shortest of the other five that does (a turn away from a zone
+ * the shortest one would cut). @return 0, or -1 when every word passes over a zone (*out: the
+ * shortest). */
+static int dubins_clear(const ctx *x, const vg_plan_pose *a, const vg_plan_pose *b, vg_plan_dubins *out)
+{
+  vg_plan_dubins best, d;
+  int found = 0;
+  if (vg_plan_dubins_shortest(a, b, x->R, out) != VG_OK)
+    return -1;
+  if (!x->nnf || !dubins_hits(x, out, b))
+    return 0;
+  for (int w = VG_DUBINS_LSL; w <= VG_DUBINS_LRL; w++)
+    if (vg_plan_dubins_word_path(a, b, x->R, (vg_plan_dubins_word)w, &d) == VG_OK &&
+        (!found || d.length < best.length) && !dubins_hits(x, &d, b)) {
+      best = d;
+      found = 1;
+    }
+  if (!found)
+    return -1;
+  *out = best;
+  return 0;
+}
 
 /* @p p rotated into lane coordinates (x = u, y = w). */
 static int poly_to_lane(const vg__plan_poly *p, double ang, vg__plan_poly *out)
@@ -372,7 +418,7 @@ static int build_cand(const ctx *x, double ang, cand *c)
 {
   const vg_plan_opts *o = x->o;
   vg__plan_poly la = {0}, *lnf = NULL;
-  vg__plan_ivals iv = {0}, fb = {0}, res = {0};
+  vg__plan_ivals iv = {0}, fb = {0}, res = {0}, turn = {0};
   double wlo, whi, E, reach = 0, cmax;
   int rc;
   size_t n, cap = 0;
@@ -423,6 +469,26 @@ static int build_cand(const ctx *x, double ang, cand *c)
     vg__plan_ivals_merge(&fb);
     if ((rc = vg__plan_ivals_sub(&iv, &fb, &res)) != VG_OK)
       goto done;
+    /* room to turn at each end: a fixed wing reverses its course within a corridor 2R wide at
+     * the least, so an end with a zone within 2R + margin across the track (and B + reach
+     * ahead) is pulled back to where that zone no longer is */
+    if (x->nnf) {
+      double lat = cmax + 2 * x->R + o->nofly_margin_m;
+      turn.n = 0;
+      for (size_t z = 0; z < x->nnf; z++)
+        if ((rc = strip_union(&lnf[z], c->wk[k] - lat, c->wk[k] + lat, x->B + reach, &turn)) != VG_OK)
+          goto done;
+      vg__plan_ivals_merge(&turn);
+      for (size_t i = 0; i < res.n; i++) {
+        double *u0 = &res.v[2 * i], *u1 = &res.v[2 * i + 1];
+        for (size_t j = 0; j < turn.n; j++)
+          if (turn.v[2 * j] < *u1 && *u1 <= turn.v[2 * j + 1])
+            *u1 = turn.v[2 * j];
+        for (size_t j = turn.n; j-- > 0;)
+          if (turn.v[2 * j] <= *u0 && *u0 < turn.v[2 * j + 1])
+            *u0 = turn.v[2 * j + 1];
+      }
+    }
     for (size_t i = 0; i < res.n; i++) {
       if (res.v[2 * i + 1] - res.v[2 * i] < 1e-3)
         continue;
@@ -489,6 +555,7 @@ done:
   vg__plan_ivals_free(&iv);
   vg__plan_ivals_free(&fb);
   vg__plan_ivals_free(&res);
+  vg__plan_ivals_free(&turn);
   if (rc != VG_OK)
     cand_free(c);
   return rc;
@@ -755,13 +822,11 @@ static int path_push(pathbuf *b, double x, double y)
   return VG_OK;
 }
 
-static int path_dubins(pathbuf *b, double R, const vg_plan_pose *a, const vg_plan_pose *z)
+static int path_of(pathbuf *b, const vg_plan_dubins *dp)
 {
-  vg_plan_dubins d;
-  int rc;
-  double step = PATH_STEP_R * R;
-  if ((rc = vg_plan_dubins_shortest(a, z, R, &d)) != VG_OK)
-    return rc;
+  vg_plan_dubins d = *dp;
+  int rc = VG_OK;
+  double step = PATH_STEP_R * d.R;
   for (double s = 0; s < d.length && rc == VG_OK; s += step) {
     vg_plan_pose q = vg_plan_dubins_at(&d, s);
     rc = path_push(b, q.x, q.y);
@@ -823,22 +888,24 @@ static size_t convex_hull(vg_plan_pt *p, size_t n, vg_plan_pt *out)
   return k > 1 ? k - 1 : k;
 }
 
+/* 2 nnf hulls: [0, nnf) grown by 0.9 B, [nnf, 2 nnf) by 1 m (for an end inside the first). */
 static int make_hulls(const ctx *x, hull **out)
 {
   hull *h;
-  double rad = x->B / cos(M_PI / 8);
   *out = NULL;
   if (!x->nnf)
     return VG_OK;
-  if (!(h = calloc(x->nnf, sizeof *h)))
+  if (!(h = calloc(2 * x->nnf, sizeof *h)))
     return vg_error_set(VG_E_NOMEM, "no-fly hulls");
-  for (size_t z = 0; z < x->nnf; z++) {
-    size_t n = x->nf[z].n[0], m = 8 * n;
+  for (size_t q = 0; q < 2 * x->nnf; q++) {
+    size_t z = q % x->nnf, n = x->nf[z].n[0], m = 8 * n;
+    /* lane ends lie B from the zones: outside the grown hull unless a zone is concave there */
+    double rad = (q < x->nnf ? 0.9 * x->B : 1.0) / cos(M_PI / 8);
     vg_plan_pt *pts = malloc(m * sizeof *pts);
-    if (!pts || !(h[z].v = malloc((m + 1) * sizeof *h[z].v))) {
+    if (!pts || !(h[q].v = malloc((m + 1) * sizeof *h[q].v))) {
       free(pts);
-      for (size_t q = 0; q <= z; q++)
-        free(h[q].v);
+      for (size_t k = 0; k <= q; k++)
+        free(h[k].v);
       free(h);
       return vg_error_set(VG_E_NOMEM, "no-fly hulls");
     }
@@ -848,7 +915,7 @@ static int make_hulls(const ctx *x, hull **out)
         pts[8 * i + (size_t)k].x = x->nf[z].ring[0][i].x + rad * cos(a);
         pts[8 * i + (size_t)k].y = x->nf[z].ring[0][i].y + rad * sin(a);
       }
-    h[z].n = convex_hull(pts, m, h[z].v);
+    h[q].n = convex_hull(pts, m, h[q].v);
     free(pts);
   }
   *out = h;
@@ -890,10 +957,14 @@ static int seg_blocked(const hull *h, vg_plan_pt a, vg_plan_pt b)
   return (t1 - t0) * len > 1e-3;
 }
 
+/* Zones a route goes around at most (more: no route, flown direct and checked). */
+#define VIA_ZONES_MAX 4096u
+
 /* The shortest route from @p a to @p b around the hulls (the ones holding a or b ignored):
  * its inner vertices into @p via (at most @p cap), their count, or (size_t)-1 when none. */
-static size_t route(const hull *h, size_t nh, vg_plan_pt a, vg_plan_pt b, vg_plan_pt *via, size_t cap)
+static size_t route(const hull *hh, size_t nh, vg_plan_pt a, vg_plan_pt b, vg_plan_pt *via, size_t cap)
 {
+  hull h[VIA_ZONES_MAX];
   size_t nv = 2, *prev = NULL, *node_h = NULL, k = (size_t)-1;
   vg_plan_pt *v = NULL;
   double *dist = NULL;
@@ -901,9 +972,12 @@ static size_t route(const hull *h, size_t nh, vg_plan_pt a, vg_plan_pt b, vg_pla
   int blocked = 0;
   if (!nh)
     return 0;
-  if (!(skip = calloc(nh, 1)))
+  if (nh > VIA_ZONES_MAX || !(skip = calloc(nh, 1)))
     return (size_t)-1;
   for (size_t z = 0; z < nh; z++) {
+    h[z] = hh[z];
+    if (in_hull(&h[z], a) || in_hull(&h[z], b))
+      h[z] = hh[nh + z]; /* an end inside the grown hull: the zone's own hull */
     skip[z] = (unsigned char)(in_hull(&h[z], a) || in_hull(&h[z], b));
     if (!skip[z] && seg_blocked(&h[z], a, b))
       blocked = 1;
@@ -994,12 +1068,50 @@ static int transit(const ctx *x, const hull *h, pathbuf *pb, const vg_plan_pose 
   *nwp = 0;
   if (n == (size_t)-1)
     n = 0; /* no route around: fly it direct (the no-fly check will say) */
+  if (n == 0 && h) {
+    /* nothing between the two ends, but every Dubins word between them cuts a zone beside
+     * (a turn between lanes staggered by it): one turn point on a hull, the shortest pair of
+     * clear Dubins paths through it over eight headings */
+    vg_plan_dubins d1, d2, b1, b2;
+    double best = INFINITY;
+    size_t bz = 0, bi = 0;
+    if (dubins_clear(x, from, to, &d1) == 0) {
+      *len = d1.length;
+      return path_of(pb, &d1);
+    }
+    for (size_t z = 0; z < x->nnf; z++)
+      for (size_t i = 0; i < h[z].n; i++) {
+        vg_plan_pt v = h[z].v[i];
+        if (hypot(v.x - from->x, v.y - from->y) > 4 * x->R + hypot(to->x - from->x, to->y - from->y))
+          continue;
+        for (int hd = 0; hd < 8; hd++) {
+          vg_plan_pose p = {v.x, v.y, hd * M_PI / 4};
+          if (dubins_clear(x, from, &p, &d1) || dubins_clear(x, &p, to, &d2) || d1.length + d2.length >= best)
+            continue;
+          best = d1.length + d2.length;
+          b1 = d1;
+          b2 = d2;
+          bz = z;
+          bi = i;
+        }
+      }
+    if (isfinite(best)) {
+      *len = best;
+      wp[0].p = h[bz].v[bi];
+      wp[0].kind = VG_WP_TRANSIT;
+      *nwp = 1;
+      rc = path_of(pb, &b1);
+      return rc == VG_OK ? path_of(pb, &b2) : rc;
+    }
+  }
   for (size_t i = 0; i < n && rc == VG_OK; i++) {
     vg_plan_pt nx = i + 1 < n ? via[i + 1] : (vg_plan_pt){to->x, to->y};
     vg_plan_pose p = {via[i].x, via[i].y, atan2(nx.x - via[i].x, nx.y - via[i].y)};
     if (i == 0) {
-      *len += dubins_len(x->R, &cur, &p);
-      rc = path_dubins(pb, x->R, &cur, &p);
+      vg_plan_dubins d;
+      dubins_clear(x, &cur, &p, &d);
+      *len += d.length;
+      rc = path_of(pb, &d);
     } else {
       *len += hypot(p.x - cur.x, p.y - cur.y);
       rc = path_line(pb, x->R, &cur, &p);
@@ -1010,8 +1122,10 @@ static int transit(const ctx *x, const hull *h, pathbuf *pb, const vg_plan_pose 
     cur = p;
   }
   if (rc == VG_OK) {
-    *len += dubins_len(x->R, &cur, to);
-    rc = path_dubins(pb, x->R, &cur, to);
+    vg_plan_dubins d;
+    dubins_clear(x, &cur, to, &d);
+    *len += d.length;
+    rc = path_of(pb, &d);
   }
   return rc;
 }
@@ -1042,15 +1156,23 @@ static int result_path(const ctx *x, const cand *c, vg_plan_result *out)
     const lane *L = &c->l[i];
     if (have) {
       int between = i == 0 || c->cell_of[L->seg] != c->cell_of[c->l[i - 1].seg];
-      if (between) { /* from the base or another cell: around the no-fly zones */
+      vg_plan_dubins d;
+      /* a turn whose shortest path would cut a zone (lane ends staggered by it) takes the
+       * shortest word that keeps out; when none does, it is routed around as a transit */
+      if (!between && dubins_clear(x, &cur, &L->a, &d) == 0) {
+        double l0 = dubins_len(x->R, &cur, &L->a);
+        out->turn_m += d.length - l0;
+        out->length_m += d.length - l0;
+        out->time_s += (d.length - l0) / x->o->aircraft.airspeed_mps;
+        rc = path_of(&pb, &d);
+      } else { /* from the base or another cell, or a turn no word keeps out: around the zones */
         size_t nw = 0;
         double len;
         rc = transit(x, h, &pb, &cur, &L->a, out->wp + k, &nw, &len);
         k += nw;
         routed += len;
         direct += dubins_len(x->R, &cur, &L->a);
-      } else
-        rc = path_dubins(&pb, x->R, &cur, &L->a);
+      }
     }
     if (rc == VG_OK)
       rc = path_line(&pb, x->R, &L->a, &L->b);
@@ -1107,7 +1229,7 @@ static int result_path(const ctx *x, const cand *c, vg_plan_result *out)
       }
 done:
   free(pb.p);
-  for (size_t z = 0; h && z < x->nnf; z++)
+  for (size_t z = 0; h && z < 2 * x->nnf; z++)
     free(h[z].v);
   free(h);
   return rc;
@@ -1183,6 +1305,20 @@ int vg_plan_coverage(const vg_plan_area *aoi, const vg_plan_opts *o, vg_plan_res
   for (size_t i = 0; i < o->nnofly; i++)
     if ((rc = vg__plan_poly_from_area(&x.ltp, &o->nofly[i], &x.nf[i])) != VG_OK)
       goto done;
+  if (x.nnf && !(x.nfbox = malloc(x.nnf * sizeof *x.nfbox))) {
+    rc = vg_error_set(VG_E_NOMEM, "no-fly zones");
+    goto done;
+  }
+  for (size_t z = 0; z < x.nnf; z++) {
+    x.nfbox[z][0] = x.nfbox[z][2] = INFINITY;
+    x.nfbox[z][1] = x.nfbox[z][3] = -INFINITY;
+    for (size_t i = 0; i < x.nf[z].n[0]; i++) {
+      x.nfbox[z][0] = fmin(x.nfbox[z][0], x.nf[z].ring[0][i].x);
+      x.nfbox[z][1] = fmax(x.nfbox[z][1], x.nf[z].ring[0][i].x);
+      x.nfbox[z][2] = fmin(x.nfbox[z][2], x.nf[z].ring[0][i].y);
+      x.nfbox[z][3] = fmax(x.nfbox[z][3], x.nf[z].ring[0][i].y);
+    }
+  }
   x.R = vg_plan_turn_radius(&o->aircraft);
   x.B = x.R + o->nofly_margin_m;
   if (o->has_base)
@@ -1247,6 +1383,7 @@ done:
   for (size_t i = 0; x.nf && i < x.nnf; i++)
     vg__plan_poly_free(&x.nf[i]);
   free(x.nf);
+  free(x.nfbox);
   if (rc != VG_OK)
     vg_plan_result_free(out);
   return rc;

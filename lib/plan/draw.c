@@ -144,3 +144,92 @@ int vg_plan_draw_png(const char *path, const vg_plan_result *r, const vg_plan_ar
   cairo_surface_destroy(sf);
   return rc;
 }
+
+/* ---- the schedule's timeline ---------------------------------------------------------------- */
+
+#define ROW 22
+#define LABEL 170
+
+int vg_sched_draw_png(const char *path, const vg_sched_area *a, size_t n, const vg_sched_result *r, int width)
+{
+  cairo_surface_t *sf;
+  cairo_t *cr;
+  int height, rc = VG_OK;
+  double x0 = LABEL, x1, span;
+  char t[160];
+  if (!path || !a || !r || !n || width < 400 || width > 8000 || n > 2000 || !(r->span_s > 0))
+    return vg_error_set(VG_E_INVALID, "schedule picture: a path, areas, a result and a width of 400 .. 8000 px");
+  span = r->span_s;
+  x1 = width - 20;
+  height = (int)(MARGIN + ROW * (double)n + 50);
+  sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
+  cr = cairo_create(sf);
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  cairo_paint(cr);
+  cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size(cr, 11);
+  /* days */
+  for (int d = 0; d <= (int)ceil(span / 86400); d++) {
+    double x = x0 + (x1 - x0) * d * 86400 / span;
+    if (x > x1 + 0.5)
+      break;
+    cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
+    cairo_set_line_width(cr, 1);
+    cairo_move_to(cr, x, MARGIN - 10);
+    cairo_line_to(cr, x, MARGIN + ROW * (double)n);
+    cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+    snprintf(t, sizeof t, "day %d", d);
+    cairo_move_to(cr, x + 2, MARGIN - 14);
+    cairo_show_text(cr, t);
+  }
+  for (size_t i = 0; i < n; i++) {
+    double y = MARGIN + ROW * (double)i, last = isfinite(a[i].last_s) ? a[i].last_s : -a[i].period_s;
+    int feasible = r->stats ? r->stats[i].feasible : 1;
+    cairo_set_source_rgb(cr, feasible ? 0 : 0.6, feasible ? 0 : 0.6, feasible ? 0 : 0.6);
+    snprintf(t, sizeof t, "%.22s", a[i].name);
+    cairo_move_to(cr, 8, y + 15);
+    cairo_show_text(cr, t);
+    /* the visits of this area in time order (visits are stored sortie by sortie) */
+    for (int pass = 0; pass < 2; pass++) {
+      double prev = last;
+      for (size_t k = 0; k < r->nsorties; k++)
+        for (size_t v = r->sortie[k].first; v < r->sortie[k].first + r->sortie[k].n; v++) {
+          const vg_sched_visit *vi = &r->visit[v];
+          double xa, xb;
+          if (vi->area != i)
+            continue;
+          xa = x0 + (x1 - x0) * fmax(0, prev) / span;
+          xb = x0 + (x1 - x0) * vi->end_s / span;
+          if (pass == 0) { /* the gap before this coverage: green within the period, red beyond */
+            int late = vi->end_s - prev > a[i].period_s + 1e-6;
+            cairo_set_source_rgba(cr, late ? 0.85 : 0.3, late ? 0.15 : 0.7, late ? 0.1 : 0.3, 0.35);
+            cairo_rectangle(cr, xa, y + 5, fmax(1, xb - xa), ROW - 10);
+            cairo_fill(cr);
+          } else {
+            cairo_set_source_rgb(cr, 0.1, 0.2, 0.7);
+            cairo_rectangle(cr, xb - 1, y + 3, 2.5, ROW - 6);
+            cairo_fill(cr);
+          }
+          prev = vi->end_s;
+        }
+      if (pass == 0 && feasible) { /* the open gap to the end of the span */
+        double xa = x0 + (x1 - x0) * fmax(0, prev) / span;
+        int late = span - prev > a[i].period_s + 1e-6;
+        cairo_set_source_rgba(cr, late ? 0.85 : 0.3, late ? 0.15 : 0.7, late ? 0.1 : 0.3, 0.35);
+        cairo_rectangle(cr, xa, y + 5, fmax(1, x1 - xa), ROW - 10);
+        cairo_fill(cr);
+      }
+    }
+  }
+  cairo_set_source_rgb(cr, 0, 0, 0);
+  snprintf(t, sizeof t, "%zu sorties, %zu visits, %zu of %zu deadlines missed, load %.2f   (blue: coverage; green: gap "
+           "within the period; red: beyond it)", r->nsorties, r->nvisits, r->missed, r->deadlines, r->load);
+  cairo_move_to(cr, 8, height - 16);
+  cairo_show_text(cr, t);
+  cairo_destroy(cr);
+  if (cairo_surface_write_to_png(sf, path) != CAIRO_STATUS_SUCCESS)
+    rc = vg_error_set(VG_E_IO, "schedule picture: cannot write '%s'", path);
+  cairo_surface_destroy(sf);
+  return rc;
+}

@@ -85,6 +85,29 @@ static int word(vg_plan_dubins_word w, double al, double be, double d, double ou
   return 0;
 }
 
+int vg_plan_dubins_word_path(const vg_plan_pose *a, const vg_plan_pose *b, double R, vg_plan_dubins_word w,
+                             vg_plan_dubins *out)
+{
+  double dx, dy, D, th, al, be, sg[3];
+  if (!(R > 0) || !isfinite(R) || (int)w < VG_DUBINS_LSL || (int)w > VG_DUBINS_LRL)
+    return vg_error_set(VG_E_INVALID, "dubins: radius %g, word %d", R, (int)w);
+  dx = b->x - a->x;
+  dy = b->y - a->y;
+  D = hypot(dx, dy);
+  th = D > 0 ? atan2(dy, dx) : 0;
+  al = mod2pi((M_PI / 2 - a->hdg) - th);
+  be = mod2pi((M_PI / 2 - b->hdg) - th);
+  if (word(w, al, be, D / R, sg))
+    return vg_error_set(VG_E_NOTFOUND, "dubins: word %d does not join the poses", (int)w);
+  out->a = *a;
+  out->R = R;
+  out->word = w;
+  for (int i = 0; i < 3; i++)
+    out->seg[i] = sg[i] * R;
+  out->length = out->seg[0] + out->seg[1] + out->seg[2];
+  return VG_OK;
+}
+
 int vg_plan_dubins_shortest(const vg_plan_pose *a, const vg_plan_pose *b, double R, vg_plan_dubins *out)
 {
   double dx, dy, D, d, th, al, be, best = INFINITY;

@@ -356,6 +356,67 @@ static void nofly_respected(void **state)
   vg_plan_result_free(&r);
 }
 
+/* A field of 14 random no-fly zones, some overlapping, in a 7 x 5 km area with a base outside,
+ * nadir video at 30 m/s (R = 216 m with the wind): no path sample inside any zone, checked here. */
+static void nofly_dense(void **state)
+{
+  double rect[4][2] = {{0, 0}, {7000, 0}, {7000, 5000}, {0, 5000}}, zs[14][7][2];
+  mk_area m, mz[14];
+  vg_plan_area nf[14];
+  vg_plan_opts o = video_opts();
+  vg_plan_result r;
+  vg_plan_ltp t;
+  uint64_t seed = 99;
+  size_t inside = 0;
+  (void)state;
+  make(&m, rect, 4);
+  for (int z = 0; z < 14; z++) {
+    double cx, cy;
+    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+    cx = 800 + (double)(seed % 5400);
+    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+    cy = 700 + (double)(seed % 3600);
+    for (int k = 0; k < 7; k++) {
+      double a = 2 * PI * k / 7, rr;
+      seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+      rr = 150 + (double)(seed % 450);
+      zs[z][k][0] = cx + rr * cos(a);
+      zs[z][k][1] = cy + rr * sin(a);
+    }
+    make(&mz[z], zs[z], 7);
+    nf[z] = mz[z].a;
+  }
+  o.aircraft.airspeed_mps = 30;
+  o.aircraft.wind_mps = 5;
+  o.aircraft.wind_from_deg = 250;
+  o.aircraft.alt_agl_m = 500;
+  o.sensor.hfov_deg = 30;
+  o.sensor.vfov_deg = 20;
+  o.nofly = nf;
+  o.nnofly = 14;
+  o.nofly_margin_m = 50;
+  o.has_base = 1;
+  vg_plan_ltp_init(&t, (vg_plan_ll){LAT0, LON0});
+  o.base = vg_plan_ltp_inv(&t, (vg_plan_pt){-3000, -2000});
+  assert_int_equal(vg_plan_coverage(&m.a, &o, &r), VG_OK);
+  show("14 random no-fly zones", &r);
+  for (size_t i = 0; i < r.npath; i++) {
+    vg_plan_pt p = vg_plan_ltp_fwd(&t, vg_plan_ltp_inv(&r.ltp, r.path[i]));
+    for (int z = 0; z < 14; z++) {
+      int in = 0;
+      for (int a = 0, b = 6; a < 7; b = a++)
+        if ((zs[z][a][1] > p.y) != (zs[z][b][1] > p.y) &&
+            p.x < (zs[z][b][0] - zs[z][a][0]) * (p.y - zs[z][a][1]) / (zs[z][b][1] - zs[z][a][1]) + zs[z][a][0])
+          in = !in;
+      inside += (size_t)in;
+    }
+  }
+  assert_int_equal(inside, 0);
+  assert_int_equal(r.nofly_hits, 0);
+  assert_true(r.coverage > 0.5); /* a dense field: the standoff (R + margin around each zone) takes the rest */
+  vg_plan_result_free(&r);
+}
+
 /* A wall of no-fly between the base and the area: the way there and back goes around it. */
 static void nofly_transit_routed(void **state)
 {
@@ -496,7 +557,7 @@ int test_plan_core_run(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(dubins_closed_forms), cmocka_unit_test(ltp_round_trip),     cmocka_unit_test(crab_swath),
     cmocka_unit_test(rectangle_lanes),     cmocka_unit_test(convex_polygons),    cmocka_unit_test(concave_polygons),
-    cmocka_unit_test(shared_parcels),      cmocka_unit_test(nofly_respected),    cmocka_unit_test(nofly_transit_routed),
+    cmocka_unit_test(shared_parcels),      cmocka_unit_test(nofly_respected),    cmocka_unit_test(nofly_transit_routed), cmocka_unit_test(nofly_dense),
     cmocka_unit_test(angle_follows_shape),
     cmocka_unit_test(areas_formats),       cmocka_unit_test(areas_refused),
   };

@@ -5,5 +5,7 @@ int main(void)
 {
   int failed = 0;
   failed += test_plan_core_run();
+  failed += test_plan_schedule_run();
+  failed += test_plan_mission_run();
   return failed ? 1 : 0;
 }

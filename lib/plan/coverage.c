@@ -676,11 +676,13 @@ typedef struct raster {
   uint32_t *last;      /* last lane that stamped it (+1) */
 } raster;
 
-static void stamp(raster *r, const vg_plan_pt q[4], uint32_t lane_id)
+static size_t convex_hull(vg_plan_pt *p, size_t n, vg_plan_pt *out);
+
+static void stamp(raster *r, const vg_plan_pt *q, int nq, uint32_t lane_id)
 {
   double ylo = INFINITY, yhi = -INFINITY;
   long j0, j1;
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < nq; i++) {
     ylo = fmin(ylo, q[i].y);
     yhi = fmax(yhi, q[i].y);
   }
@@ -693,7 +695,7 @@ static void stamp(raster *r, const vg_plan_pt q[4], uint32_t lane_id)
   for (long j = j0; j <= j1; j++) {
     double y = r->y0 + (j + 0.5) * r->cell, xlo = INFINITY, xhi = -INFINITY;
     long i0, i1;
-    for (int a = 0, b = 3; a < 4; b = a++) {
+    for (int a = 0, b = nq - 1; a < nq; b = a++) {
       double ya = q[b].y, yb = q[a].y;
       if ((ya <= y && y <= yb) || (yb <= y && y <= ya)) {
         double xx = ya == yb ? q[a].x : q[b].x + (y - ya) * (q[a].x - q[b].x) / (yb - ya);
@@ -763,21 +765,29 @@ static int coverage_figures(const ctx *x, const cand *c, vg_plan_result *out)
     double th = L->a.hdg; /* track course */
     if (!f->vg)
       continue;
-    /* a video samples at the raster's resolution (consecutive frames stamp the same cells) */
+    /* a video is stamped as swept: between two samples a raster cell apart, the convex hull of
+     * the footprint at both (a convex set translated sweeps exactly that hull) */
     if (x->o->sensor.video && step < r.cell) {
       step = r.cell;
       ns = (size_t)floor(len / step) + 1;
     }
     for (size_t k = 0; k <= ns; k++) {
-      double s = k < ns ? k * step : len, ux = sin(th), uy = cos(th);
-      vg_plan_pt q[4];
+      double s = k < ns ? k * step : len, ux = sin(th), uy = cos(th), s0 = k ? (k < ns ? s - step : (ns - 1) * step) : s;
+      vg_plan_pt q[8], hq[9];
+      int nq = 4;
       for (int i = 0; i < 4; i++) {
         /* track frame (u ahead, v right) -> plane */
         double u = f->quad[i].x, v = f->quad[i].y;
         q[i].x = L->a.x + (s + u) * ux + v * uy;
         q[i].y = L->a.y + (s + u) * uy - v * ux;
+        q[4 + i].x = L->a.x + (s0 + u) * ux + v * uy;
+        q[4 + i].y = L->a.y + (s0 + u) * uy - v * ux;
       }
-      stamp(&r, q, (uint32_t)li);
+      if (x->o->sensor.video && k > 0) {
+        nq = (int)convex_hull(q, 8, hq);
+        memcpy(q, hq, (size_t)nq * sizeof *q);
+      }
+      stamp(&r, q, nq, (uint32_t)li);
       if (k == ns)
         break;
     }

@@ -171,6 +171,33 @@ static void crab_swath(void **state)
   vg_plan_result_free(&r);
 }
 
+/* Oblique video: looking 45 deg down ahead, and to the right of the nose (side-looking): the
+ * band is off the track and changes side with the direction of flight; coverage still full. */
+static void oblique_sensors(void **state)
+{
+  double rect[4][2] = {{0, 0}, {4000, 0}, {4000, 3000}, {0, 3000}};
+  const double az[3] = {0, 90, 30};
+  mk_area m;
+  (void)state;
+  make(&m, rect, 4);
+  for (int k = 0; k < 3; k++) {
+    vg_plan_opts o = video_opts();
+    vg_plan_result r;
+    char what[48];
+    o.sensor.depression_deg = 45;
+    o.sensor.azimuth_deg = az[k];
+    o.sensor.hfov_deg = 30;
+    o.sensor.vfov_deg = 20;
+    assert_int_equal(vg_plan_coverage(&m.a, &o, &r), VG_OK);
+    snprintf(what, sizeof what, "oblique 45 deg, az %.0f", az[k]);
+    show(what, &r);
+    assert_true(r.coverage >= 0.995);
+    if (az[k] == 90) /* the band's centre lies H / tan(45 deg) = 400 m to the right of the track */
+      assert_true(fabs(r.band_offset_m - 400) < 40);
+    vg_plan_result_free(&r);
+  }
+}
+
 static void rectangle_lanes(void **state)
 {
   double rect[4][2] = {{0, 0}, {2500, 0}, {2500, 1200}, {0, 1200}};
@@ -556,7 +583,7 @@ int test_plan_core_run(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(dubins_closed_forms), cmocka_unit_test(ltp_round_trip),     cmocka_unit_test(crab_swath),
-    cmocka_unit_test(rectangle_lanes),     cmocka_unit_test(convex_polygons),    cmocka_unit_test(concave_polygons),
+    cmocka_unit_test(oblique_sensors),   cmocka_unit_test(rectangle_lanes),     cmocka_unit_test(convex_polygons),    cmocka_unit_test(concave_polygons),
     cmocka_unit_test(shared_parcels),      cmocka_unit_test(nofly_respected),    cmocka_unit_test(nofly_transit_routed), cmocka_unit_test(nofly_dense),
     cmocka_unit_test(angle_follows_shape),
     cmocka_unit_test(areas_formats),       cmocka_unit_test(areas_refused),

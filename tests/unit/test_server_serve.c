@@ -979,12 +979,48 @@ static void test_keepalive(void **state)
   curl_easy_cleanup(h);
 }
 
+/*
+ * No record, no release: when the audit chain cannot take an entry (here the log was changed
+ * under the writer, which then refuses to append), a partner's request is a 500 with nothing
+ * from the register, every download too, and a refusal is a 500 as well. Runs last: the
+ * writer stays stopped.
+ */
+static void test_audit_failure(void **state)
+{
+  resp r;
+  FILE *f;
+  (void)state;
+  if (!g->srv)
+    assert_int_equal(start_server(), 0);
+  request(W_GBR, "GET", "/collections/sites/items", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_int_equal(ids_in(text(&r)), B(3));
+  resp_free(&r);
+  assert_non_null(f = fopen(g->audit, "ab"));
+  assert_int_equal(fputs("{\"forged\":1}\n", f) >= 0, 1);
+  assert_int_equal(fclose(f), 0);
+  for (size_t i = 0; i < sizeof k_downloads / sizeof *k_downloads; i++) {
+    request(W_GBR, "GET", k_downloads[i], NULL, NULL, &r);
+    assert_json_error(&r, 500);
+    assert_no_register_data(&r);
+    resp_free(&r);
+  }
+  request(W_GBR, "GET", "/collections/sites/items", NULL, NULL, &r);
+  assert_json_error(&r, 500);
+  assert_no_register_data(&r);
+  resp_free(&r);
+  request(W_NONE, "GET", "/collections/sites/items", NULL, NULL, &r);
+  assert_json_error(&r, 500);
+  resp_free(&r);
+}
+
 int test_server_serve_run(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_matrix),   cmocka_unit_test(test_items_params), cmocka_unit_test(test_census),
     cmocka_unit_test(test_bad_input), cmocka_unit_test(test_headers),     cmocka_unit_test(test_revoke),
     cmocka_unit_test(test_audit),    cmocka_unit_test(test_keepalive),
+    cmocka_unit_test(test_audit_failure),
   };
   return cmocka_run_group_tests_name("server_serve", tests, group_setup, group_teardown);
 }

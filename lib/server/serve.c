@@ -23,6 +23,7 @@
  *      A failed append is a 500 and nothing from the register leaves.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -529,7 +530,8 @@ typedef enum shape { SHAPE_ITEMS, SHAPE_ITEM, SHAPE_DOWNLOAD, SHAPE_BANNER } sha
 typedef struct query {
   double box[4]; /* lat0, lat1, lon0, lon1 (vg_products_collect's order) */
   int64_t t0, t1; /* last_seen window, inclusive */
-  size_t limit;
+  size_t limit, offset;
+  char next_q[384]; /* SHAPE_ITEMS: the filters the next page's link repeats ("k=v&...") */
   int64_t id; /* SHAPE_ITEM: the feature */
   shape shape;
   vg_product_format fmt;
@@ -875,7 +877,7 @@ static int parse_num(const char *s, size_t n, double *out)
 
 /* The query parameters an items request may carry, each at most once. */
 typedef struct items_args {
-  const char *bbox, *datetime, *limit;
+  const char *bbox, *datetime, *limit, *offset;
   int bad;
 } items_args;
 
@@ -890,6 +892,8 @@ static enum MHD_Result items_arg(void *cls, enum MHD_ValueKind kind, const char 
     slot = &a->datetime;
   else if (!strcmp(key, "limit"))
     slot = &a->limit;
+  else if (!strcmp(key, "offset"))
+    slot = &a->offset;
   if (!slot || *slot || !value)
     a->bad = 1;
   else
@@ -910,7 +914,7 @@ static int plan_items(struct MHD_Connection *c, const caps *cp, query *qy, unsig
   *status = MHD_HTTP_BAD_REQUEST;
   MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, items_arg, &a);
   if (a.bad) {
-    *desc = "unknown, repeated or empty query parameter (bbox, datetime, limit)";
+    *desc = "unknown, repeated or empty query parameter (bbox, datetime, limit, offset)";
     return -1;
   }
   if (a.bbox) {
@@ -945,6 +949,30 @@ static int plan_items(struct MHD_Connection *c, const caps *cp, query *qy, unsig
       return -1;
     }
     qy->limit = v;
+  }
+  if (a.offset) {
+    size_t n = strlen(a.offset);
+    if (!n || n > 9 || strspn(a.offset, "0123456789") != n) {
+      *desc = "offset: an integer from 0 to 999999999";
+      return -1;
+    }
+    qy->offset = (size_t)strtoul(a.offset, NULL, 10);
+  }
+  /* what the next page's link repeats: the filters as given (percent-encoded but for the
+   * characters RFC 3986 allows in a query) */
+  {
+    const char *vals[2] = {a.bbox, a.datetime}, *keys[2] = {"bbox", "datetime"};
+    size_t o = 0;
+    for (int i = 0; i < 2; i++) {
+      if (!vals[i])
+        continue;
+      o += (size_t)snprintf(qy->next_q + o, sizeof qy->next_q - o, "%s=", keys[i]);
+      for (const unsigned char *p = (const unsigned char *)vals[i]; *p && o + 4 < sizeof qy->next_q; p++)
+        o += (size_t)((isalnum(*p) || strchr("-._~,:/", *p)) ? snprintf(qy->next_q + o, sizeof qy->next_q - o, "%c", *p)
+                                                             : snprintf(qy->next_q + o, sizeof qy->next_q - o, "%%%02X", *p));
+      if (o + 1 < sizeof qy->next_q)
+        qy->next_q[o++] = '&', qy->next_q[o] = 0;
+    }
   }
   return 0;
 }
@@ -1247,7 +1275,7 @@ static enum MHD_Result release_path(req *q, struct MHD_Connection *c, const rout
         (qy->shape == SHAPE_ITEM && x->id != qy->id))
       continue;
     matched++;
-    if (kept < qy->limit)
+    if (matched > qy->offset && kept < qy->limit)
       v[kept++] = v[i];
   }
   if (qy->shape == SHAPE_BANNER)
@@ -1266,8 +1294,16 @@ static enum MHD_Result release_path(req *q, struct MHD_Connection *c, const rout
       rc = vg_buf_printf(&b,
                          ",\"numberMatched\":%zu,\"numberReturned\":%zu,\"links\":["
                          "{\"href\":\"/collections/sites/items\",\"rel\":\"self\",\"type\":\"application/geo+json\"},"
-                         "{\"href\":\"/collections/sites\",\"rel\":\"collection\",\"type\":\"application/json\"}]}",
+                         "{\"href\":\"/collections/sites\",\"rel\":\"collection\",\"type\":\"application/json\"}",
                          matched, kept);
+      /* OGC API Features 1, 7.15.6: a next link while more were matched than this page reaches */
+      if (rc == VG_OK && matched > qy->offset + kept)
+        rc = vg_buf_printf(&b,
+                           ",{\"href\":\"/collections/sites/items?%slimit=%zu&offset=%zu\",\"rel\":\"next\","
+                           "\"type\":\"application/geo+json\"}",
+                           qy->next_q, qy->limit, qy->offset + kept);
+      if (rc == VG_OK)
+        rc = vg_buf_append(&b, "]}", 2);
     }
   }
   if (rc == VG_OK && qy->shape == SHAPE_ITEM && kept == 1) {

@@ -289,6 +289,15 @@ int vg_audit_repair(const char *path, uint64_t *removed);
 /** Largest response body (a download of every site in every format fits). */
 #define VG_SERVER_BODY_MAX (256u << 20)
 
+/**
+ * Checks a partners file held in memory (docs/formats/server.md, "Partners file"): a JSON array
+ * of objects with exactly fingerprint (64 hex), name ([a-z0-9._-]), country (GENC alpha-3),
+ * cleared (a classification), role ("partner" or "analyst") and revoked (boolean); no two share
+ * a fingerprint or a name. @p what names it in errors. *count (may be NULL): the partners.
+ * @return VG_OK, VG_E_MALFORMED (what and where), VG_E_LIMIT, VG_E_NOMEM.
+ */
+int vg_server_partners_check(const uint8_t *buf, size_t len, const char *what, size_t *count);
+
 /** Options of vg_server_start. */
 typedef struct vg_server_opts {
   int version;                /**< VG_SERVER_OPTS_VERSION */

@@ -195,15 +195,38 @@ static int fp_parse(const char *s, char out[65])
 int vg__partners_load(const char *path, partner **out, size_t *n)
 {
   char *text = NULL;
+  size_t len = 0;
+  int rc;
+  if ((rc = read_file(path, VG_SERVER_PARTNERS_FILE_MAX, &text, &len)) != VG_OK)
+    return rc;
+  rc = vg__partners_parse((const uint8_t *)text, len, path, out, n);
+  free(text);
+  return rc;
+}
+
+int vg_server_partners_check(const uint8_t *buf, size_t len, const char *what, size_t *count)
+{
+  partner *p = NULL;
+  size_t n = 0;
+  int rc = vg__partners_parse(buf, len, what, &p, &n);
+  free(p);
+  if (rc == VG_OK && count)
+    *count = n;
+  return rc;
+}
+
+int vg__partners_parse(const uint8_t *buf, size_t len, const char *path, partner **out, size_t *n)
+{
   json_t *root = NULL;
   json_error_t je;
   partner *p = NULL;
   size_t np = 0, i;
   int rc;
-  if ((rc = read_file(path, VG_SERVER_PARTNERS_FILE_MAX, &text, NULL)) != VG_OK)
-    return rc;
-  root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-  free(text);
+  if (!path)
+    path = "partners";
+  if (len > VG_SERVER_PARTNERS_FILE_MAX)
+    return vg_error_set(VG_E_LIMIT, "%s: %zu bytes (at most %u)", path, len, VG_SERVER_PARTNERS_FILE_MAX);
+  root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &je);
   if (!root || !json_is_array(root)) {
     rc = vg_error_set(VG_E_MALFORMED, "%s: line %d: %s", path, root ? 1 : je.line,
                       root ? "not a JSON array of partners" : je.text);

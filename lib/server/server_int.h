@@ -7,6 +7,7 @@
 #define VG_SERVER_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <gnutls/gnutls.h>
 
@@ -24,6 +25,8 @@ typedef struct vg__partner {
 
 /* Reads and checks the partners file at @p path. *out: free(). */
 int vg__partners_load(const char *path, vg__partner **out, size_t *n);
+/* The same from memory; @p path names it in errors. */
+int vg__partners_parse(const uint8_t *buf, size_t len, const char *path, vg__partner **out, size_t *n);
 
 /*
  * The peer of an established session: its leaf certificate's SHA-256

@@ -1140,20 +1140,38 @@ static int transit(const ctx *x, const hull *h, pathbuf *pb, const vg_plan_pose 
   return rc;
 }
 
+/* Room in out->wp for @p need waypoints (grown by doubling; at most VG_PLAN_ITEMS_MAX). */
+static int wp_reserve(vg_plan_result *out, size_t *cap, size_t need)
+{
+  vg_plan_wp *t;
+  size_t nc = *cap;
+  if (need <= *cap)
+    return VG_OK;
+  while (nc < need)
+    nc = nc ? 2 * nc : 64;
+  if (need > VG_PLAN_ITEMS_MAX)
+    return vg_error_set(VG_E_LIMIT, "plan: more than %u waypoints", VG_PLAN_ITEMS_MAX);
+  if (!(t = realloc(out->wp, nc * sizeof *t)))
+    return vg_error_set(VG_E_NOMEM, "waypoints");
+  memset(t + *cap, 0, (nc - *cap) * sizeof *t);
+  out->wp = t;
+  *cap = nc;
+  return VG_OK;
+}
+
 static int result_path(const ctx *x, const cand *c, vg_plan_result *out)
 {
   pathbuf pb = {0};
   vg_plan_pose cur;
   hull *h = NULL;
   int have = x->o->has_base, rc = VG_OK;
-  size_t cap = 2 * c->nl + 2 + (c->ncells + 1) * VIA_MAX, k = 0;
+  size_t cap = 0, k = 0;
   double routed = 0, direct = 0;
   if ((rc = make_hulls(x, &h)) != VG_OK)
     return rc;
-  if (!(out->wp = calloc(cap, sizeof *out->wp))) {
-    rc = vg_error_set(VG_E_NOMEM, "waypoints");
+  /* every lane's two ends, the base twice; transits reserve their own room below */
+  if ((rc = wp_reserve(out, &cap, 2 * c->nl + 2)) != VG_OK)
     goto done;
-  }
   if (have) {
     cur.x = x->base.x;
     cur.y = x->base.y;
@@ -1178,6 +1196,8 @@ static int result_path(const ctx *x, const cand *c, vg_plan_result *out)
       } else { /* from the base or another cell, or a turn no word keeps out: around the zones */
         size_t nw = 0;
         double len;
+        if ((rc = wp_reserve(out, &cap, k + VIA_MAX + 2 * (c->nl - i) + 2)) != VG_OK)
+          break;
         rc = transit(x, h, &pb, &cur, &L->a, out->wp + k, &nw, &len);
         k += nw;
         routed += len;
@@ -1210,6 +1230,8 @@ static int result_path(const ctx *x, const cand *c, vg_plan_result *out)
         best = home;
       }
     }
+    if ((rc = wp_reserve(out, &cap, k + VIA_MAX + 1)) != VG_OK)
+      goto done;
     rc = transit(x, h, &pb, &cur, &best, out->wp + k, &nw, &len);
     k += nw;
     routed += len;

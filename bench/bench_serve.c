@@ -56,7 +56,7 @@
 
 #include "vigia/server.h"
 #include "vigia/sites.h"
-#include "test_pki.h"
+#include "test_server_fixture.h"
 
 /* The register: a grid of rows x cols sites, 0.01 deg apart (about 1.1 km: never fused). */
 #define BENCH_ROWS 10
@@ -137,42 +137,8 @@ static long rss_kib(pid_t pid)
 /* The CA, the server's pair, mex-ops's pair and the partners file naming it. */
 static int make_pki(void)
 {
-  gnutls_x509_privkey_t cak = NULL, k = NULL;
-  gnutls_x509_crt_t ca = NULL, c = NULL;
-  FILE *pf = NULL;
-  char fp[65];
-  int rc = -1;
-  if (vg_tpki_key(&cak) || vg_tpki_cert(&ca, cak, "vigia bench partners CA", 1, 1, 0, NULL, NULL) ||
-      vg_tpki_save(ca, cak, g.ca, NULL))
-    goto done;
-  if (vg_tpki_key(&k) || vg_tpki_cert(&c, k, "localhost", 2, 0, 1, ca, cak) || vg_tpki_save(c, k, g.srv_cert, g.srv_key))
-    goto done;
-  gnutls_x509_crt_deinit(c);
-  gnutls_x509_privkey_deinit(k);
-  c = NULL;
-  k = NULL;
-  if (vg_tpki_key(&k) || vg_tpki_cert(&c, k, "mex-ops", 10, 0, 0, ca, cak) || vg_tpki_save(c, k, g.cert, g.pkey) ||
-      vg_tpki_fingerprint(c, fp))
-    goto done;
-  if (!(pf = fopen(g.partners, "w")))
-    goto done;
-  fprintf(pf,
-          "[\n  {\"fingerprint\": \"%s\", \"name\": \"mex-ops\", \"country\": \"MEX\", \"cleared\": "
-          "\"UNCLASSIFIED\", \"role\": \"partner\", \"revoked\": false}\n]\n",
-          fp);
-  rc = 0;
-done:
-  if (pf && fclose(pf) != 0)
-    rc = -1;
-  if (c)
-    gnutls_x509_crt_deinit(c);
-  if (k)
-    gnutls_x509_privkey_deinit(k);
-  if (ca)
-    gnutls_x509_crt_deinit(ca);
-  if (cak)
-    gnutls_x509_privkey_deinit(cak);
-  return rc;
+  static const vg_tsrv_who mex = {"mex-ops", "MEX", "UNCLASSIFIED", "partner", 0, 1, 1};
+  return vg_tsrv_pki(&mex, 1, g.ca, NULL, g.srv_cert, g.srv_key, g.partners, &g.cert, &g.pkey);
 }
 
 /* ---- the register --------------------------------------------------------------------------- */

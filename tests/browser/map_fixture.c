@@ -19,40 +19,10 @@
 #include <string.h>
 
 #include "vigia/sites.h"
-
-#define DEG (3.14159265358979323846 / 180.0)
-#define R_EARTH 6371008.8
-
-static vg_obs mk(int site, int k, const char *marking)
-{
-  vg_obs o;
-  memset(&o, 0, sizeof o);
-  snprintf(o.flight, sizeof o.flight, "products-%d", k); /* one pass per observation */
-  snprintf(o.detector, sizeof o.detector, "%s", vg_evidence_name(k ? VG_EVID_THERMAL : VG_EVID_SPECTRAL));
-  o.frame = site;
-  o.kind = k ? VG_EVID_THERMAL : VG_EVID_SPECTRAL;
-  o.time_us = 1780300800000000LL + site * 60000000LL + k * 1000000LL;
-  o.lat = 17.85 + site * 1000.0 / (R_EARTH * DEG);
-  o.lon = -99.95;
-  o.hae = 950;
-  o.cov_en[0] = o.cov_en[3] = 16;
-  o.sigma_up = 5;
-  o.score = 1;
-  o.marking = marking;
-  return o;
-}
+#include "test_obs.h"
 
 int main(int argc, char **argv)
 {
-  static const char *const m[7][2] = {
-    {"UNCLASSIFIED//REL TO USA, MEX", NULL},
-    {"UNCLASSIFIED//REL TO USA, MEX", "CONFIDENTIAL//REL TO USA, MEX"},
-    {"UNCLASSIFIED//REL TO USA, GBR", NULL},
-    {"SECRET//NOFORN", NULL},
-    {"", NULL},
-    {"UNCLASSIFIED//REL TO USA, MEX", ""},
-    {"UNCLASSIFIED//REL TO USA, GBR, MEX", "UNCLASSIFIED//REL TO USA, MEX"},
-  };
   vg_register *r = NULL;
   vg_fuse_params confirm_all;
   int rc = VG_OK;
@@ -66,9 +36,9 @@ int main(int argc, char **argv)
     for (int s = 0; s < 7 && rc == VG_OK; s++)
       for (int k = 0; k < 2 && rc == VG_OK; k++) {
         vg_obs o;
-        if (!m[s][k])
+        if (!vg_test_markings[s][k])
           continue;
-        o = mk(s + 1, k, m[s][k]);
+        o = vg_test_obs("products", s + 1, k, vg_test_markings[s][k]);
         rc = vg_register_ingest(r, &o, 1, &confirm_all, NULL);
       }
   if (rc != VG_OK)

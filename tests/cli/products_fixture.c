@@ -23,28 +23,7 @@
 
 #include "vigia/raster.h"
 #include "vigia/sites.h"
-
-#define DEG (3.14159265358979323846 / 180.0)
-#define R_EARTH 6371008.8
-
-static vg_obs mk(int site, int k, const char *marking)
-{
-  vg_obs o;
-  memset(&o, 0, sizeof o);
-  snprintf(o.flight, sizeof o.flight, "products-%d", k); /* one pass per observation */
-  snprintf(o.detector, sizeof o.detector, "%s", vg_evidence_name(k ? VG_EVID_THERMAL : VG_EVID_SPECTRAL));
-  o.frame = site;
-  o.kind = k ? VG_EVID_THERMAL : VG_EVID_SPECTRAL;
-  o.time_us = 1780300800000000LL + site * 60000000LL + k * 1000000LL;
-  o.lat = 17.85 + site * 1000.0 / (R_EARTH * DEG);
-  o.lon = -99.95;
-  o.hae = 950;
-  o.cov_en[0] = o.cov_en[3] = 16;
-  o.sigma_up = 5;
-  o.score = 1;
-  o.marking = marking;
-  return o;
-}
+#include "test_obs.h"
 
 /* A 12 x 8 RGB chip whose colours depend on (site, k), as PNG. */
 static int chip(int site, int k, vg_buf *out)
@@ -61,15 +40,6 @@ static int chip(int site, int k, vg_buf *out)
 
 int main(int argc, char **argv)
 {
-  static const char *const m[7][2] = {
-    {"UNCLASSIFIED//REL TO USA, MEX", NULL},
-    {"UNCLASSIFIED//REL TO USA, MEX", "CONFIDENTIAL//REL TO USA, MEX"},
-    {"UNCLASSIFIED//REL TO USA, GBR", NULL},
-    {"SECRET//NOFORN", NULL},
-    {"", NULL},
-    {"UNCLASSIFIED//REL TO USA, MEX", ""},
-    {"UNCLASSIFIED//REL TO USA, GBR, MEX", "UNCLASSIFIED//REL TO USA, MEX"},
-  };
   vg_register *r = NULL;
   int rc = VG_OK;
   if (argc != 2) {
@@ -81,9 +51,9 @@ int main(int argc, char **argv)
       for (int k = 0; k < 2 && rc == VG_OK; k++) {
         vg_obs o;
         vg_buf png;
-        if (!m[s][k])
+        if (!vg_test_markings[s][k])
           continue;
-        o = mk(s + 1, k, m[s][k]);
+        o = vg_test_obs("products", s + 1, k, vg_test_markings[s][k]);
         vg_buf_init(&png, VG_SITES_CHIP_MAX);
         if (s + 1 <= 3) {
           o.score = 1 + k; /* site 2: the second observation's chip is the better one */

@@ -1,6 +1,6 @@
 /*
  * The PKI and partners file of the `vigia serve` command test (tests/cli/test_cli_serve.py),
- * made with the GnuTLS API (tests/support/test_pki.c): the partners' CA, the server's
+ * made with the GnuTLS API (tests/support/test_server_fixture.c): the partners' CA, the server's
  * certificate for localhost and 127.0.0.1, and client certificates of mex-ops (MEX,
  * UNCLASSIFIED), gbr-ops (GBR, UNCLASSIFIED) and usa-analyst (USA, TOP SECRET, analyst).
  *
@@ -9,60 +9,35 @@
  */
 #include <stdio.h>
 
-#include "test_pki.h"
+#include "test_server_fixture.h"
 
-static const struct {
-  const char *name, *country, *cleared, *role;
-} k_who[] = {
-  {"mex-ops", "MEX", "UNCLASSIFIED", "partner"},
-  {"gbr-ops", "GBR", "UNCLASSIFIED", "partner"},
-  {"usa-analyst", "USA", "TOP SECRET", "analyst"},
+static const vg_tsrv_who k_who[] = {
+  {"mex-ops", "MEX", "UNCLASSIFIED", "partner", 0, 1, 1},
+  {"gbr-ops", "GBR", "UNCLASSIFIED", "partner", 0, 1, 1},
+  {"usa-analyst", "USA", "TOP SECRET", "analyst", 0, 1, 1},
 };
+#define N (sizeof k_who / sizeof *k_who)
 
 int main(int argc, char **argv)
 {
-  gnutls_x509_privkey_t cak, k;
-  gnutls_x509_crt_t ca, c;
-  char p1[512], p2[512], fp[65];
-  FILE *f;
+  char ca[VG_TSRV_PATH], srv[VG_TSRV_PATH], srvk[VG_TSRV_PATH], partners[VG_TSRV_PATH];
+  char cert[N][VG_TSRV_PATH], key[N][VG_TSRV_PATH];
+  int rc;
   if (argc != 2) {
     fprintf(stderr, "usage: serve_pki DIR\n");
     return 2;
   }
+  snprintf(ca, sizeof ca, "%.100s/ca.pem", argv[1]);
+  snprintf(srv, sizeof srv, "%.100s/server.pem", argv[1]);
+  snprintf(srvk, sizeof srvk, "%.100s/server.key", argv[1]);
+  snprintf(partners, sizeof partners, "%.100s/partners.json", argv[1]);
+  for (size_t i = 0; i < N; i++) {
+    snprintf(cert[i], sizeof cert[i], "%.100s/%s.pem", argv[1], k_who[i].name);
+    snprintf(key[i], sizeof key[i], "%.100s/%s.key", argv[1], k_who[i].name);
+  }
   if (gnutls_global_init() < 0)
     return 1;
-  snprintf(p1, sizeof p1, "%s/ca.pem", argv[1]);
-  if (vg_tpki_key(&cak) || vg_tpki_cert(&ca, cak, "vigia test partners CA", 1, 1, 0, NULL, NULL) ||
-      vg_tpki_save(ca, cak, p1, NULL))
-    return 1;
-  snprintf(p1, sizeof p1, "%s/server.pem", argv[1]);
-  snprintf(p2, sizeof p2, "%s/server.key", argv[1]);
-  if (vg_tpki_key(&k) || vg_tpki_cert(&c, k, "localhost", 2, 0, 1, ca, cak) || vg_tpki_save(c, k, p1, p2))
-    return 1;
-  gnutls_x509_crt_deinit(c);
-  gnutls_x509_privkey_deinit(k);
-  snprintf(p1, sizeof p1, "%s/partners.json", argv[1]);
-  if (!(f = fopen(p1, "w")))
-    return 1;
-  fprintf(f, "[\n");
-  for (size_t i = 0; i < sizeof k_who / sizeof *k_who; i++) {
-    snprintf(p1, sizeof p1, "%s/%s.pem", argv[1], k_who[i].name);
-    snprintf(p2, sizeof p2, "%s/%s.key", argv[1], k_who[i].name);
-    if (vg_tpki_key(&k) || vg_tpki_cert(&c, k, k_who[i].name, (unsigned char)(10 + i), 0, 0, ca, cak) ||
-        vg_tpki_save(c, k, p1, p2) || vg_tpki_fingerprint(c, fp))
-      return 1;
-    fprintf(f, "  {\"fingerprint\": \"%s\", \"name\": \"%s\", \"country\": \"%s\", \"cleared\": \"%s\", \"role\": \"%s\", "
-               "\"revoked\": false}%s\n",
-            fp, k_who[i].name, k_who[i].country, k_who[i].cleared, k_who[i].role,
-            i + 1 < sizeof k_who / sizeof *k_who ? "," : "");
-    gnutls_x509_crt_deinit(c);
-    gnutls_x509_privkey_deinit(k);
-  }
-  fprintf(f, "]\n");
-  if (fclose(f) != 0)
-    return 1;
-  gnutls_x509_crt_deinit(ca);
-  gnutls_x509_privkey_deinit(cak);
+  rc = vg_tsrv_pki(k_who, N, ca, NULL, srv, srvk, partners, cert, key) ? 1 : 0;
   gnutls_global_deinit();
-  return 0;
+  return rc;
 }

@@ -1,9 +1,9 @@
 /*
  * The CoT stream (lib/server/cot.c), in process, over real TLS with GnuTLS
  * client sessions:
- *   - the PKI and register of test_server_serve.c (copied: partners' CA, server
- *     certificate, MEX, GBR, a revoked partner and a rogue self-signed client;
- *     eight sites with known markings, seven confirmed);
+ *   - the PKI and register of tests/support/test_server_fixture.c (partners' CA,
+ *     server certificate, MEX, GBR, a revoked partner and a rogue self-signed
+ *     client; eight sites with known markings, seven confirmed);
  *   - on connect MEX receives exactly its released sites (uids vigia-site-1 and
  *     -7) and GBR only site 3; every event validates against MITRE's
  *     Event-PUBLIC.xsd with the TAK overlay (tests/products/validate.py);
@@ -34,22 +34,16 @@
 #include "vigia/server.h"
 #include "vigia/sites.h"
 #include "test_pki.h"
+#include "test_server_fixture.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-#define R_EARTH 6371008.8
-#define T_BASE 1780300800LL /* 2026-06-01T08:00:00Z */
-#define NSITES 8
+#define T_BASE VG_TSRV_T_BASE
+#define NSITES VG_TSRV_NSITES
 #define B(i) (1u << (i))
 #define MAX_EV 64
 
 enum { W_MEX, W_GBR, W_REVOKED, W_ROGUE, W_NONE, W_N };
 
-typedef struct who {
-  const char *name, *country, *cleared, *role;
-  int revoked;
-  int listed; /* in the partners file (signed by the CA) */
-  int has_cert;
-} who;
+typedef vg_tsrv_who who;
 
 static const who k_who[W_N] = {
   [W_MEX] = {"mex-ops", "MEX", "UNCLASSIFIED", "partner", 0, 1, 1},
@@ -90,121 +84,7 @@ typedef struct fixture {
 
 static fixture *g;
 
-/* ---- PKI (helpers: tests/support/test_pki.c) ------------------------------------------------ */
-
-static int make_pki(void)
-{
-  gnutls_x509_privkey_t cak = NULL, k = NULL;
-  gnutls_x509_crt_t ca = NULL, c = NULL;
-  FILE *pf = NULL;
-  int rc = -1, first = 1;
-  if (vg_tpki_key(&cak) || vg_tpki_cert(&ca, cak, "vigia test partners CA", 1, 1, 0, NULL, NULL) ||
-      vg_tpki_save(ca, cak, g->ca, NULL))
-    goto done;
-  if (vg_tpki_key(&k) || vg_tpki_cert(&c, k, "localhost", 2, 0, 1, ca, cak) || vg_tpki_save(c, k, g->srv_cert, g->srv_key))
-    goto done;
-  gnutls_x509_crt_deinit(c);
-  gnutls_x509_privkey_deinit(k);
-  c = NULL;
-  k = NULL;
-  if (!(pf = fopen(g->partners, "w")))
-    goto done;
-  fprintf(pf, "[\n");
-  for (int w = 0; w < W_N; w++) {
-    char fp[65];
-    if (!k_who[w].has_cert)
-      continue;
-    if (vg_tpki_key(&k) || vg_tpki_cert(&c, k, k_who[w].name, (unsigned char)(10 + w), 0, 0, k_who[w].listed ? ca : NULL,
-                              k_who[w].listed ? cak : NULL) ||
-        vg_tpki_save(c, k, g->cert[w], g->pkey[w]) || vg_tpki_fingerprint(c, fp))
-      goto done;
-    if (k_who[w].listed) {
-      fprintf(pf,
-              "%s  {\"fingerprint\": \"%s\", \"name\": \"%s\", \"country\": \"%s\", \"cleared\": \"%s\", "
-              "\"role\": \"%s\", \"revoked\": %s}",
-              first ? "" : ",\n", fp, k_who[w].name, k_who[w].country, k_who[w].cleared, k_who[w].role,
-              k_who[w].revoked ? "true" : "false");
-      first = 0;
-    }
-    gnutls_x509_crt_deinit(c);
-    gnutls_x509_privkey_deinit(k);
-    c = NULL;
-    k = NULL;
-  }
-  fprintf(pf, "\n]\n");
-  rc = 0;
-done:
-  if (pf && fclose(pf) != 0)
-    rc = -1;
-  if (c)
-    gnutls_x509_crt_deinit(c);
-  if (k)
-    gnutls_x509_privkey_deinit(k);
-  if (ca)
-    gnutls_x509_crt_deinit(ca);
-  if (cak)
-    gnutls_x509_privkey_deinit(cak);
-  return rc;
-}
-
-/* ---- the register (as test_server_serve.c) ------------------------------------------------- */
-
-static vg_obs mk_obs(int site, int k, const char *marking)
-{
-  vg_obs o;
-  memset(&o, 0, sizeof o);
-  snprintf(o.flight, sizeof o.flight, "serve-%d", k);
-  snprintf(o.detector, sizeof o.detector, "%s", vg_evidence_name(k ? VG_EVID_THERMAL : VG_EVID_SPECTRAL));
-  o.frame = site;
-  o.kind = k ? VG_EVID_THERMAL : VG_EVID_SPECTRAL;
-  o.time_us = (T_BASE + site * 60 + k) * 1000000LL;
-  o.lat = 17.85 + site * 1000.0 / (R_EARTH * DEG) + (site == 8 ? 0.5 : 0);
-  o.lon = -99.95;
-  o.hae = 950;
-  o.cov_en[0] = o.cov_en[3] = 16;
-  o.sigma_up = 5;
-  o.score = 1;
-  o.marking = marking;
-  return o;
-}
-
-static int make_register(void)
-{
-  static const char *const m[NSITES][2] = {
-    {"UNCLASSIFIED//REL TO USA, MEX", NULL},
-    {"UNCLASSIFIED//REL TO USA, MEX", "CONFIDENTIAL//REL TO USA, MEX"},
-    {"UNCLASSIFIED//REL TO USA, GBR", NULL},
-    {"SECRET//NOFORN", NULL},
-    {"", NULL},
-    {"UNCLASSIFIED//REL TO USA, MEX", ""},
-    {"UNCLASSIFIED//REL TO USA, GBR, MEX", "UNCLASSIFIED//REL TO USA, MEX"},
-    {"UNCLASSIFIED//REL TO USA, MEX", NULL},
-  };
-  vg_register *r = NULL;
-  vg_fuse_params confirm_all, normal;
-  int rc;
-  vg_fuse_params_default(&normal);
-  vg_fuse_params_default(&confirm_all);
-  confirm_all.confirm = -100; /* sites 1-7 confirmed from their first detection */
-  if ((rc = vg_register_open(&r, g->db)) != VG_OK)
-    return rc;
-  for (int s = 0; s < NSITES && rc == VG_OK; s++)
-    for (int k = 0; k < 2 && rc == VG_OK; k++) {
-      vg_obs o;
-      if (!m[s][k])
-        continue;
-      o = mk_obs(s + 1, k, m[s][k]);
-      rc = vg_register_ingest(r, &o, 1, s + 1 == 8 ? &normal : &confirm_all, NULL);
-    }
-  for (int s = 1; s <= NSITES && rc == VG_OK; s++) {
-    vg_site site;
-    if ((rc = vg_register_site(r, s, &site)) == VG_OK &&
-        site.state != (s == 8 ? VG_SITE_CANDIDATE : VG_SITE_CONFIRMED))
-      rc = vg_error_set(VG_E_INVALID, "site %d state %d", s, site.state);
-  }
-  vg_register_close(r);
-  return rc;
-}
+/* The PKI, partners file and register: tests/support/test_server_fixture.c. */
 
 /* ---- the client ----------------------------------------------------------------------------- */
 
@@ -448,11 +328,11 @@ static int group_setup(void **state)
   }
   if (gnutls_global_init() < 0)
     return -1;
-  if (make_pki()) {
+  if (vg_tsrv_pki(k_who, W_N, g->ca, NULL, g->srv_cert, g->srv_key, g->partners, g->cert, g->pkey)) {
     print_message("PKI failed\n");
     return -1;
   }
-  if (make_register() != VG_OK) {
+  if (vg_tsrv_register(g->db) != VG_OK) {
     print_message("register: %s\n", vg_error_last());
     return -1;
   }

@@ -934,13 +934,61 @@ static void test_audit_failure(void **state)
   resp_free(&r);
 }
 
+/* The partners file refused with what and where (vg_server_partners_check, as the server reads it). */
+static void test_partners_refused(void **state)
+{
+#define FP "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+#define FP2 "1f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+#define P(fp, name, country, cleared, role, revoked)                                                                 \
+  "{\"fingerprint\": \"" fp "\", \"name\": \"" name "\", \"country\": \"" country "\", \"cleared\": \"" cleared  \
+  "\", \"role\": \"" role "\", \"revoked\": " revoked "}"
+  static const struct {
+    const char *in, *msg;
+    int rc;
+  } k_bad[] = {
+    {"[", "line", VG_E_MALFORMED},
+    {"{}", "not a JSON array of partners", VG_E_MALFORMED},
+    {"[1]", "partner 0: not an object", VG_E_MALFORMED},
+    {"[" P("00", "mex-ops", "MEX", "UNCLASSIFIED", "partner", "false") "]", "member \"fingerprint\"", VG_E_MALFORMED},
+    {"[" P(FP, "MEX OPS", "MEX", "UNCLASSIFIED", "partner", "false") "]", "member \"name\"", VG_E_MALFORMED},
+    {"[" P(FP, "mex-ops", "XXX", "UNCLASSIFIED", "partner", "false") "]", "member \"country\"", VG_E_MALFORMED},
+    {"[" P(FP, "mex-ops", "MEX", "VERY SECRET", "partner", "false") "]", "member \"cleared\"", VG_E_MALFORMED},
+    {"[" P(FP, "mex-ops", "MEX", "UNCLASSIFIED", "admin", "false") "]", "member \"role\"", VG_E_MALFORMED},
+    {"[" P(FP, "mex-ops", "MEX", "UNCLASSIFIED", "partner", "\"no\"") "]", "member \"revoked\"", VG_E_MALFORMED},
+    {"[{\"fingerprint\": \"" FP "\", \"name\": \"mex-ops\"}]", "are all required", VG_E_MALFORMED},
+    {"[" P(FP, "a", "MEX", "UNCLASSIFIED", "partner", "false") "," P(FP, "b", "GBR", "UNCLASSIFIED", "partner",
+                                                                     "false") "]",
+     "share a fingerprint or a name", VG_E_MALFORMED},
+    {"[" P(FP, "a", "MEX", "UNCLASSIFIED", "partner", "false") "," P(FP2, "a", "GBR", "UNCLASSIFIED", "partner",
+                                                                     "false") "]",
+     "share a fingerprint or a name", VG_E_MALFORMED},
+  };
+  size_t n = 99;
+  (void)state;
+  for (size_t i = 0; i < sizeof k_bad / sizeof *k_bad; i++) {
+    int rc = vg_server_partners_check((const uint8_t *)k_bad[i].in, strlen(k_bad[i].in), "p.json", &n);
+    if (rc != k_bad[i].rc || !strstr(vg_error_last(), k_bad[i].msg) || !strstr(vg_error_last(), "p.json"))
+      fail_msg("case %zu: rc %d '%s' (want %d, '%s')", i, rc, vg_error_last(), k_bad[i].rc, k_bad[i].msg);
+    assert_int_equal(n, 99); /* untouched */
+  }
+  {
+    const char *ok = "[" P(FP, "a", "MEX", "UNCLASSIFIED", "partner", "false") "," P(FP2, "b", "GBR", "SECRET",
+                                                                                  "analyst", "true") "]";
+    assert_int_equal(vg_server_partners_check((const uint8_t *)ok, strlen(ok), "p.json", &n), VG_OK);
+    assert_int_equal(n, 2);
+  }
+#undef P
+#undef FP
+#undef FP2
+}
+
 int test_server_serve_run(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_matrix),   cmocka_unit_test(test_items_params), cmocka_unit_test(test_census),
     cmocka_unit_test(test_bad_input), cmocka_unit_test(test_headers),     cmocka_unit_test(test_revoke),
     cmocka_unit_test(test_audit),    cmocka_unit_test(test_keepalive),
-    cmocka_unit_test(test_audit_failure),
+    cmocka_unit_test(test_audit_failure), cmocka_unit_test(test_partners_refused),
   };
   return cmocka_run_group_tests_name("server_serve", tests, group_setup, group_teardown);
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "vigia/plan.h"
+#include "test_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,36 +28,6 @@ static void fail(const char *what)
 {
   fprintf(stderr, "fuzz_plan_mission: invariant broken: %s (%s)\n", what, vg_error_last());
   abort();
-}
-
-/* JSON equality with numbers by value (1 == 1.0). */
-static int json_num_equal(json_t *a, json_t *b)
-{
-  if (json_is_number(a) && json_is_number(b))
-    return json_number_value(a) == json_number_value(b);
-  if (json_typeof(a) != json_typeof(b))
-    return 0;
-  if (json_is_object(a)) {
-    const char *k;
-    json_t *v;
-    if (json_object_size(a) != json_object_size(b))
-      return 0;
-    json_object_foreach(a, k, v) {
-      json_t *w = json_object_get(b, k);
-      if (!w || !json_num_equal(v, w))
-        return 0;
-    }
-    return 1;
-  }
-  if (json_is_array(a)) {
-    if (json_array_size(a) != json_array_size(b))
-      return 0;
-    for (size_t i = 0; i < json_array_size(a); i++)
-      if (!json_num_equal(json_array_get(a, i), json_array_get(b, i)))
-        return 0;
-    return 1;
-  }
-  return json_equal(a, b);
 }
 
 static int same_item(const vg_mission_item *a, const vg_mission_item *b, int current)
@@ -157,7 +128,7 @@ static void fuzz_plan(const uint8_t *data, size_t size)
     fail("a plan read cannot be written");
   ji = json_loadb((const char *)data + skip, size - skip, JSON_REJECT_DUPLICATES, NULL);
   jo = json_loadb((const char *)a.data, a.len, JSON_REJECT_DUPLICATES, NULL);
-  if (!ji || !jo || !json_num_equal(ji, jo))
+  if (!ji || !jo || !vg_test_json_num_equal(ji, jo))
     fail("the plan written back is not the JSON read");
   json_decref(ji);
   json_decref(jo);

@@ -26,6 +26,7 @@
 
 #include "testutil.h"
 #include "vigia/plan.h"
+#include "test_json.h"
 
 int test_plan_mission_run(void);
 
@@ -34,36 +35,6 @@ int test_plan_mission_run(void);
 #define WPL_SAMPLE "geo/plans/mavsdk_mission_planner_sample_wpl110.txt"
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
-
-/* JSON equality with numbers compared by value (1 == 1.0), as QGC (whose numbers are doubles). */
-static int json_num_equal(json_t *a, json_t *b)
-{
-  if (json_is_number(a) && json_is_number(b))
-    return json_number_value(a) == json_number_value(b);
-  if (json_typeof(a) != json_typeof(b))
-    return 0;
-  if (json_is_object(a)) {
-    const char *k;
-    json_t *v;
-    if (json_object_size(a) != json_object_size(b))
-      return 0;
-    json_object_foreach(a, k, v) {
-      json_t *w = json_object_get(b, k);
-      if (!w || !json_num_equal(v, w))
-        return 0;
-    }
-    return 1;
-  }
-  if (json_is_array(a)) {
-    if (json_array_size(a) != json_array_size(b))
-      return 0;
-    for (size_t i = 0; i < json_array_size(a); i++)
-      if (!json_num_equal(json_array_get(a, i), json_array_get(b, i)))
-        return 0;
-    return 1;
-  }
-  return json_equal(a, b);
-}
 
 static json_t *parse_json(const uint8_t *p, size_t n)
 {
@@ -153,7 +124,7 @@ static void plan_roundtrip(const char *rel)
   assert_int_equal(vg_mission_write_plan(&m, &a), VG_OK);
   ji = parse_json(in, n);
   jo = parse_json(a.data, a.len);
-  if (!json_num_equal(ji, jo))
+  if (!vg_test_json_num_equal(ji, jo))
     fail_msg("%s: written back, not the same JSON:\n%.*s", rel, (int)a.len, (const char *)a.data);
   /* written, read and written again: the same bytes */
   assert_int_equal(vg_mission_read_plan(&m2, a.data, a.len, "again"), VG_OK);
@@ -514,7 +485,7 @@ static void test_kept(void **state)
   assert_int_equal(vg_mission_write_plan(&m, &a), VG_OK);
   ji = parse_json((const uint8_t *)text, strlen(text));
   jo = parse_json(a.data, a.len);
-  if (!json_num_equal(ji, jo))
+  if (!vg_test_json_num_equal(ji, jo))
     fail_msg("kept members changed:\n%.*s", (int)a.len, (const char *)a.data);
   /* integers stay integers, exactly */
   assert_true(json_integer_value(json_array_get(json_object_get(jo, "n"), 0)) == 9007199254740993LL);
@@ -681,7 +652,7 @@ static void geojson_check(const vg_mission *m, size_t points, size_t polygons)
       double a2 = 0;
       npoly++;
       assert_true(n >= 4);
-      assert_true(json_num_equal(json_array_get(ring, 0), json_array_get(ring, n - 1))); /* closed */
+      assert_true(vg_test_json_num_equal(json_array_get(ring, 0), json_array_get(ring, n - 1))); /* closed */
       for (size_t k = 0; k + 1 < n; k++) {
         json_t *p = json_array_get(ring, k), *q = json_array_get(ring, k + 1);
         a2 += json_number_value(json_array_get(p, 0)) * json_number_value(json_array_get(q, 1)) -
